@@ -11,9 +11,16 @@ bindir=$cache/bin
 mkdir -p "$bindir"
 
 die() { echo "cluster build: $*" >&2; exit 1; }
-command -v go >/dev/null 2>&1 || die "Go is not installed (need go >= 1.26 on PATH; see README 'Requirements')"
-gover=$(go env GOVERSION | sed 's/^go//')
-case "$gover" in 1.2[6-9]*|1.[3-9]*) ;; *) die "Go $gover is too old: need >= 1.26";; esac
+# Go is only needed when something isn't cached yet (a filled cache works without it).
+go_checked=
+require_go() {
+  [ -z "$go_checked" ] || return 0
+  command -v go >/dev/null 2>&1 || die "Go is not installed (need go >= 1.26 on PATH; see README 'Requirements')"
+  local gover
+  gover=$(go env GOVERSION | sed 's/^go//')
+  case "$gover" in 1.2[6-9]*|1.[3-9]*) ;; *) die "Go $gover is too old: need >= 1.26";; esac
+  go_checked=1
+}
 
 # Don't let a project GOFLAGS (e.g. -mod=vendor) leak into the throwaway modules.
 export GOFLAGS=-mod=mod GOTOOLCHAIN=local CGO_ENABLED=0
@@ -37,6 +44,7 @@ throwaway() { # throwaway NAME → prints a fresh temp module dir
 build_kube() {
   local out=$bindir/kubernetes-$KUBE_VERSION
   need "$out" kube-apiserver kube-controller-manager kube-scheduler kubectl || return 0
+  require_go
   echo "building Kubernetes $KUBE_VERSION (kube-apiserver, kube-controller-manager, kube-scheduler, kubectl)…" >&2
   local d; d=$(throwaway kube)
   local minor=${KUBE_VERSION#v1.}; local staging=v0.$minor
@@ -80,6 +88,7 @@ GO
 build_etcd() {
   local out=$bindir/etcd-$ETCD_VERSION
   need "$out" etcd || return 0
+  require_go
   echo "building etcd $ETCD_VERSION…" >&2
   local d; d=$(throwaway etcd)
   ( cd "$d"
@@ -102,6 +111,7 @@ build_gobin() { # build_gobin NAME VERSION PKG BIN
   local name=$1 version=$2 pkg=$3 bin=$4
   local out=$bindir/$name-$version
   need "$out" "$bin" || return 0
+  require_go
   echo "building $bin $version…" >&2
   mkdir -p "$out.tmp"
   GOBIN="$out.tmp" go install -trimpath -ldflags "-s -w" "$pkg@$version" \
@@ -113,6 +123,7 @@ build_gobin() { # build_gobin NAME VERSION PKG BIN
 build_kwok() {
   local out=$bindir/kwok-$KWOK_VERSION
   need "$out" kwok kwokctl || return 0
+  require_go
   echo "building kwok and kwokctl $KWOK_VERSION…" >&2
   mkdir -p "$out.tmp"
   GOBIN="$out.tmp" go install -trimpath \
@@ -127,6 +138,7 @@ build_kwok() {
 fetch_gateway_api() {
   local out=$cache/gateway-api-$GATEWAY_API_VERSION
   [ -f "$out/standard-install.yaml" ] && return 0
+  require_go
   local dir
   dir=$(cd "$(mktemp -d)" && go mod download -json "sigs.k8s.io/gateway-api@$GATEWAY_API_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
   [ -d "$dir/config/crd/standard" ] || die "sigs.k8s.io/gateway-api@$GATEWAY_API_VERSION has no config/crd/standard"
