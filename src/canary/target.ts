@@ -1,0 +1,53 @@
+import type { Canary } from '../apis/flagger/v1beta1/types.ts';
+import type { Ctx } from '../controller/context.ts';
+
+/** Outcome of a readiness check (Flagger's `(bool, error)` of IsPrimaryReady/IsCanaryReady). */
+export interface Readiness {
+  readonly ready: boolean;
+  /** When not ready: true means "wait and check again", false means "give up" (e.g. progress deadline). */
+  readonly retriable: boolean;
+  readonly message: string;
+}
+
+/** Selector label and ports discovered on the target (Flagger's GetMetadata). */
+export interface TargetMetadata {
+  /** The first of the configured selector labels present in spec.selector.matchLabels. */
+  readonly labelKey: string;
+  readonly labelValue: string;
+  /** Extra container ports found with service.portDiscovery, by port name. */
+  readonly ports: Readonly<Record<string, number>>;
+}
+
+/** What identifies a revision of the target: pod template and tracked configs together. */
+export interface Revision {
+  /** sha256 over canonical JSON of the pod template and the tracked configs' checksums. */
+  readonly hash: string;
+  /** `configmap/<name>` / `secret/<name>` → checksum of the data. */
+  readonly trackedConfigs: Readonly<Record<string, string>>;
+  /** `<uid>/<generation>` of the target: when unchanged, the template is unchanged (Flagger #1673). */
+  readonly fence: string;
+}
+
+/**
+ * TargetController manages the workload a Canary points at and its `-primary` clone
+ * (Flagger's pkg/canary Controller). Reads come from informer caches; writes happen only when
+ * the desired state differs from the cached one.
+ */
+export interface TargetController {
+  /** Throws InvalidCanaryError when the target has no selector label, NotFoundError when missing. */
+  metadata(ctx: Ctx, canary: Canary): TargetMetadata;
+  /** The target's current revision. */
+  revision(ctx: Ctx, canary: Canary): Revision;
+  /** Creates (or re-syncs) the primary workload and the `-primary` config copies. */
+  initialize(ctx: Ctx, canary: Canary): Promise<void>;
+  isPrimaryReady(ctx: Ctx, canary: Canary): Readiness;
+  isCanaryReady(ctx: Ctx, canary: Canary): Readiness;
+  /** Copies the target's template and configs to the primary. Idempotent for one revision. */
+  promote(ctx: Ctx, canary: Canary): Promise<void>;
+  scaleToZero(ctx: Ctx, canary: Canary): Promise<void>;
+  scaleFromZero(ctx: Ctx, canary: Canary): Promise<void>;
+  /** Creates or updates `<hpa>-primary`; with init=false syncs spec changes (at promotion). */
+  reconcileAutoscaler(ctx: Ctx, canary: Canary, init: boolean): Promise<void>;
+  /** revertOnDeletion: restores the target's replicas and waits for it to be ready. */
+  finalize(ctx: Ctx, canary: Canary): Promise<Readiness>;
+}

@@ -1,0 +1,511 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Canary, CanaryMetric, CanarySpec } from '../apis/flagger/v1beta1/types.ts';
+import { createHttpClient } from '../http/client.ts';
+import { type RecordedRequest, type TestServer, json, startServer, testCtx } from '../http/server.fixture.ts';
+import type { KubeObject, ObjectKey } from '../kube/objects.ts';
+import {
+  DefaultMetricChecker,
+  type MetricCheckerOptions,
+  bounds,
+  builtinProvider,
+  fixed2,
+  goDuration,
+  goFloat,
+  metricModel,
+} from './metric-checks.ts';
+
+const http = createHttpClient();
+
+function newCanary(metrics: CanaryMetric[], spec: Partial<CanarySpec> = {}): Canary {
+  return {
+    apiVersion: 'flagger.app/v1beta1',
+    kind: 'Canary',
+    metadata: { name: 'podinfo', namespace: 'test' },
+    spec: { targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'podinfo' }, analysis: { metrics }, ...spec },
+  };
+}
+
+/** A cache double: objects by `namespace/name`. */
+function cache(objects: KubeObject[]): { get(key: ObjectKey): KubeObject | undefined } {
+  const byKey = new Map(objects.map((o) => [`${o.metadata.namespace ?? ''}/${o.metadata.name}`, o]));
+  return { get: (key) => byKey.get(`${key.namespace ?? ''}/${key.name}`) };
+}
+
+function template(name: string, namespace: string, provider: Record<string, unknown>, query: string): KubeObject {
+  return {
+    apiVersion: 'flagger.app/v1beta1',
+    kind: 'MetricTemplate',
+    metadata: { name, namespace },
+    spec: { provider, query },
+  };
+}
+
+function secret(name: string, namespace: string, data: Record<string, string>): KubeObject {
+  const encoded = Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString('base64')]));
+  return { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace }, type: 'Opaque', data: encoded };
+}
+
+/** A Prometheus that answers each query with `answer(query)`: a number, `undefined` (no series) or an HTTP error. */
+async function prometheus(
+  answer: (query: string) => number | undefined | { status: number; body: unknown },
+): Promise<TestServer> {
+  const s = await startServer((req: RecordedRequest, res) => {
+    const query = new URL(req.url, 'http://x').searchParams.get('query') ?? '';
+    const a = answer(query);
+    if (typeof a === 'object') return json(res, a.status, a.body);
+    json(res, 200, {
+      status: 'success',
+      data: { resultType: 'vector', result: a === undefined ? [] : [{ metric: {}, value: [1, String(a)] }] },
+    });
+  });
+  servers.push(s);
+  return s;
+}
+
+let servers: TestServer[] = [];
+afterEach(async () => {
+  await Promise.all(servers.map((s) => s.close()));
+  servers = [];
+});
+
+function checker(o: Partial<MetricCheckerOptions> & { metricsServer: string }): DefaultMetricChecker {
+  return new DefaultMetricChecker({ http, meshProvider: 'kubernetes', templates: cache([]), secrets: cache([]), ...o });
+}
+
+const queries = (s: TestServer): string[] =>
+  s.requests.map((r) => new URL(r.url, 'http://x').searchParams.get('query') ?? '');
+
+describe('DefaultMetricChecker builtin metrics', () => {
+  it('passes a success rate within range and records the sample', async () => {
+    const prom = await prometheus(() => 99.5);
+    const [e] = await checker({ metricsServer: prom.url }).evaluate(
+      testCtx(),
+      newCanary([{ name: 'request-success-rate', thresholdRange: { min: 99 } }]),
+    );
+    expect(e).toEqual({
+      result: {
+        name: 'request-success-rate',
+        kind: 'metric',
+        passed: true,
+        message: 'success rate 99.50%',
+        value: 99.5,
+        min: 99,
+      },
+      sample: 99.5,
+    });
+    expect(queries(prom)[0]).toContain('http_request_duration_seconds_count{kubernetes_namespace="test"');
+  });
+
+  it("fails a low success rate with Flagger's words", async () => {
+    const prom = await prometheus(() => 90);
+    const [e] = await checker({ metricsServer: prom.url }).evaluate(
+      testCtx(),
+      newCanary([{ name: 'request-success-rate', thresholdRange: { min: 99 } }]),
+    );
+    expect(e?.result.passed).toBe(false);
+    expect(e?.event).toEqual({ type: 'Warning', message: 'Halt podinfo.test advancement success rate 90.00% < 99%' });
+    expect(e?.sample).toBe(90);
+  });
+
+  it('uses the deprecated threshold as the minimum success rate', async () => {
+    const prom = await prometheus(() => 98.999);
+    const [e] = await checker({ metricsServer: prom.url }).evaluate(
+      testCtx(),
+      newCanary([{ name: 'request-success-rate', threshold: 99 }]),
+    );
+    expect(e?.result).toMatchObject({
+      passed: false,
+      min: 99,
+      message: 'Halt podinfo.test advancement success rate 99.00% < 99%',
+    });
+  });
+
+  it('fails a success rate above thresholdRange.max', async () => {
+    const prom = await prometheus(() => 100);
+    const [e] = await checker({ metricsServer: prom.url }).evaluate(
+      testCtx(),
+      newCanary([{ name: 'request-success-rate', thresholdRange: { max: 99.5 } }]),
+    );
+    expect(e?.result.message).toBe('Halt podinfo.test advancement success rate 100.00% > 99.5%');
+  });
+
+  it('compares request duration in milliseconds and records seconds', async () => {
+    const prom = await prometheus(() => 0.6);
+    const [e] = await checker({ metricsServer: prom.url }).evaluate(
+      testCtx(),
+      newCanary([{ name: 'request-duration', thresholdRange: { max: 500 } }]),
+    );
+    expect(e?.result).toEqual({
+      name: 'request-duration',
+      kind: 'metric',
+      passed: false,
+      message: 'Halt podinfo.test advancement request duration 600ms > 500ms',
+      value: 600,
+      max: 500,
+    });
+    expect(e?.sample).toBe(0.6);
+  });
+
+  it('uses the deprecated threshold as the maximum duration', async () => {
+    const prom = await prometheus(() => 1.5);
+    const [fail] = await checker({ metricsServer: prom.url }).evaluate(
+      testCtx(),
+      newCanary([{ name: 'request-duration', threshold: 1000 }]),
+    );
+    expect(fail?.result.message).toBe('Halt podinfo.test advancement request duration 1.5s > 1s');
+    const [pass] = await checker({ metricsServer: prom.url }).evaluate(
+      testCtx(),
+      newCanary([{ name: 'request-duration', threshold: 1500 }]),
+    );
+    expect(pass?.result).toMatchObject({ passed: true, message: 'request duration 1.5s', max: 1500 });
+  });
+
+  it('reports no values as a failed check that names the target', async () => {
+    const prom = await prometheus(() => undefined);
+    const [e] = await checker({ metricsServer: prom.url }).evaluate(
+      testCtx(),
+      newCanary([{ name: 'request-success-rate', thresholdRange: { min: 99 } }]),
+    );
+    expect(e).toEqual({
+      result: {
+        name: 'request-success-rate',
+        kind: 'metric',
+        passed: false,
+        message:
+          'Halt advancement no values found for kubernetes metric request-success-rate probably podinfo.test is not receiving traffic: no values found',
+      },
+      event: {
+        type: 'Warning',
+        message:
+          'Halt advancement no values found for kubernetes metric request-success-rate probably podinfo.test is not receiving traffic: no values found',
+      },
+    });
+  });
+
+  it('reports query errors', async () => {
+    const prom = await prometheus(() => ({ status: 503, body: 'overloaded' }));
+    const [e] = await checker({ metricsServer: prom.url }).evaluate(
+      testCtx(),
+      newCanary([{ name: 'request-duration', thresholdRange: { max: 500 } }]),
+    );
+    expect(e?.result.message).toBe(
+      'Prometheus query failed: error response: Status 503 Service Unavailable: "overloaded"',
+    );
+  });
+
+  it('fails builtin metrics of providers without builtin queries, clearly', async () => {
+    const prom = await prometheus(() => 100);
+    const results = await checker({ metricsServer: prom.url }).evaluate(
+      testCtx(),
+      newCanary(
+        [
+          { name: 'request-success-rate', thresholdRange: { min: 99 } },
+          { name: 'request-duration', thresholdRange: { max: 500 } },
+        ],
+        { provider: 'istio' },
+      ),
+    );
+    expect(results.map((r) => r.result.message)).toEqual([
+      'builtin metrics for provider istio not yet supported',
+      'builtin metrics for provider istio not yet supported',
+    ]);
+    expect(prom.requests).toHaveLength(0);
+  });
+
+  it('queries spec.metricsServer instead of the operator default', async () => {
+    const own = await prometheus(() => 100);
+    const global = await prometheus(() => 0);
+    const [e] = await checker({ metricsServer: global.url }).evaluate(
+      testCtx(),
+      newCanary([{ name: 'request-success-rate', thresholdRange: { min: 99 } }], { metricsServer: own.url }),
+    );
+    expect(e?.result.passed).toBe(true);
+    expect(global.requests).toHaveLength(0);
+    expect(own.requests).toHaveLength(1);
+  });
+
+  it('fails on an invalid metrics server address', async () => {
+    const [e] = await checker({ metricsServer: 'prometheus:9090' }).evaluate(
+      testCtx(),
+      newCanary([{ name: 'request-success-rate' }]),
+    );
+    expect(e?.result.message).toBe(
+      'Error building Prometheus client for prometheus:9090 prometheus address prometheus:9090 is not a valid URL',
+    );
+  });
+});
+
+describe('DefaultMetricChecker inline queries', () => {
+  it('renders the query with the model and template variables', async () => {
+    const prom = await prometheus(() => 12);
+    const metric: CanaryMetric = {
+      name: 'error-rate',
+      interval: '30s',
+      query: 'sum(rate(errors{ns="{{ namespace }}",app="{{ target }}",env="{{ variables.env }}"}[{{ interval }}]))',
+      templateVariables: { env: 'prod' },
+      thresholdRange: { max: 10 },
+    };
+    const [e] = await checker({ metricsServer: prom.url }).evaluate(testCtx(), newCanary([metric]));
+    expect(queries(prom)).toEqual(['sum(rate(errors{ns="test",app="podinfo",env="prod"}[30s]))']);
+    expect(e?.result).toEqual({
+      name: 'error-rate',
+      kind: 'metric',
+      passed: false,
+      message: 'Halt podinfo.test advancement error-rate 12.00 > 10',
+      value: 12,
+      max: 10,
+    });
+  });
+
+  it('treats a missing threshold as max 0, as Flagger', async () => {
+    const prom = await prometheus(() => 0.5);
+    const [e] = await checker({ metricsServer: prom.url }).evaluate(
+      testCtx(),
+      newCanary([{ name: 'errors', query: 'x' }]),
+    );
+    expect(e?.result.message).toBe('Halt podinfo.test advancement errors 0.50 > 0');
+  });
+
+  it('fails on a render error without querying', async () => {
+    const prom = await prometheus(() => 1);
+    const [e] = await checker({ metricsServer: prom.url }).evaluate(
+      testCtx(),
+      newCanary([{ name: 'm', query: '{{ variables.nope }}' }]),
+    );
+    expect(e?.result.message).toMatch(/^Metric m query render error: .*map has no entry for key "nope"$/);
+    expect(prom.requests).toHaveLength(0);
+  });
+
+  it('words no values like Flagger', async () => {
+    const prom = await prometheus(() => undefined);
+    const [e] = await checker({ metricsServer: prom.url }).evaluate(
+      testCtx(),
+      newCanary([{ name: 'm', query: 'x', thresholdRange: { max: 1 } }]),
+    );
+    expect(e?.result.message).toBe('Halt advancement no values found for metric: m');
+  });
+});
+
+describe('DefaultMetricChecker templates', () => {
+  it('queries the template provider with Secret credentials from the cache, never quoting them', async () => {
+    const prom = await prometheus(() => 3);
+    const templates = cache([
+      template(
+        'latency',
+        'monitoring',
+        {
+          type: 'prometheus',
+          address: prom.url,
+          secretRef: { name: 'prom-auth' },
+          headers: { 'X-Scope-OrgID': ['t1'] },
+        },
+        'max(lat{app="{{ target }}"}[{{ interval }}])',
+      ),
+    ]);
+    const secrets = cache([secret('prom-auth', 'monitoring', { token: 's3cr3t-token' })]);
+    const metric: CanaryMetric = {
+      name: 'latency',
+      templateRef: { name: 'latency', namespace: 'monitoring' },
+      thresholdRange: { max: 2 },
+    };
+    const [e] = await checker({ metricsServer: 'http://unused:9090', templates, secrets }).evaluate(
+      testCtx(),
+      newCanary([metric]),
+    );
+    expect(queries(prom)).toEqual(['max(lat{app="podinfo"}[1m])']);
+    expect(prom.requests[0]?.headers['authorization']).toBe('Bearer s3cr3t-token');
+    expect(prom.requests[0]?.headers['x-scope-orgid']).toBe('t1');
+    expect(e?.result).toMatchObject({
+      passed: false,
+      message: 'Halt podinfo.test advancement latency 3.00 > 2',
+      value: 3,
+    });
+  });
+
+  it('looks the template up in the canary namespace by default and uses basic auth', async () => {
+    const prom = await prometheus(() => 1);
+    const templates = cache([
+      template('t', 'test', { type: 'prometheus', address: prom.url, secretRef: { name: 'basic' } }, 'up'),
+    ]);
+    const secrets = cache([secret('basic', 'test', { username: 'admin', password: 'hunter2' })]);
+    const [e] = await checker({ metricsServer: 'http://unused:9090', templates, secrets }).evaluate(
+      testCtx(),
+      newCanary([{ name: 'up', templateRef: { name: 't' }, thresholdRange: { min: 1 } }]),
+    );
+    expect(e?.result.passed).toBe(true);
+    expect(prom.requests[0]?.headers['authorization']).toBe(`Basic ${Buffer.from('admin:hunter2').toString('base64')}`);
+  });
+
+  it('fails on a missing template or Secret, and on credentials without a username', async () => {
+    const templates = cache([
+      template('t', 'test', { type: 'prometheus', address: 'http://p:9090', secretRef: { name: 's' } }, 'up'),
+    ]);
+    const metric: CanaryMetric = { name: 'up', templateRef: { name: 't' } };
+    const [missing] = await checker({ metricsServer: 'http://p:9090' }).evaluate(testCtx(), newCanary([metric]));
+    expect(missing?.result.message).toBe('Metric template t.test error: metrictemplate.flagger.app "t" not found');
+    const [noSecret] = await checker({ metricsServer: 'http://p:9090', templates }).evaluate(
+      testCtx(),
+      newCanary([metric]),
+    );
+    expect(noSecret?.result.message).toBe('Metric template t.test secret s error: secrets "s" not found');
+    const secrets = cache([secret('s', 'test', { password: 'hunter2' })]);
+    const [badCreds] = await checker({ metricsServer: 'http://p:9090', templates, secrets }).evaluate(
+      testCtx(),
+      newCanary([metric]),
+    );
+    expect(badCreds?.result.message).toBe(
+      'Metric template t.test provider prometheus error: prometheus credentials does not contain a username',
+    );
+    expect(badCreds?.result.message).not.toContain('hunter2');
+  });
+
+  it('fails templates of providers not supported yet', async () => {
+    const templates = cache([template('dd', 'test', { type: 'datadog' }, 'avg:x{*}')]);
+    const [e] = await checker({ metricsServer: 'http://p:9090', templates }).evaluate(
+      testCtx(),
+      newCanary([{ name: 'dd', templateRef: { name: 'dd' } }]),
+    );
+    expect(e?.result.message).toBe(
+      'Metric template dd.test provider datadog error: provider datadog not yet supported',
+    );
+  });
+
+  it("reports template query failures with Flagger's words", async () => {
+    const prom = await prometheus((q) =>
+      q === 'empty' ? undefined : { status: 400, body: { status: 'error', error: 'bad' } },
+    );
+    const templates = cache([
+      template('empty', 'test', { type: 'prometheus', address: prom.url }, 'empty'),
+      template('bad', 'test', { type: 'prometheus', address: prom.url }, 'bad('),
+    ]);
+    const results = await checker({ metricsServer: prom.url, templates }).evaluate(
+      testCtx(),
+      newCanary([
+        { name: 'a', templateRef: { name: 'empty' } },
+        { name: 'b', templateRef: { name: 'bad' } },
+      ]),
+    );
+    expect(results.map((r) => r.result.message)).toEqual([
+      'Halt advancement no values found for custom metric: a: no values found',
+      'Metric query failed for b: error response: Status 400 Bad Request: {"status":"error","error":"bad"}',
+    ]);
+  });
+
+  it('fails a metric with neither builtin name, query nor template', async () => {
+    const [e] = await checker({ metricsServer: 'http://p:9090' }).evaluate(testCtx(), newCanary([{ name: 'custom' }]));
+    expect(e?.result).toEqual({
+      name: 'custom',
+      kind: 'metric',
+      passed: false,
+      message: 'Metric query failed for custom: no usable metrics template and query were configured',
+    });
+  });
+
+  it('evaluates every metric even after a failure, in spec order', async () => {
+    const prom = await prometheus((q) => (q.startsWith('histogram_quantile') ? 0.1 : 50));
+    const results = await checker({ metricsServer: prom.url }).evaluate(
+      testCtx(),
+      newCanary([
+        { name: 'request-success-rate', thresholdRange: { min: 99 } },
+        { name: 'request-duration', thresholdRange: { max: 500 } },
+      ]),
+    );
+    expect(results.map((r) => [r.result.name, r.result.passed])).toEqual([
+      ['request-success-rate', false],
+      ['request-duration', true],
+    ]);
+  });
+});
+
+describe('DefaultMetricChecker.availability', () => {
+  it('is undefined when Prometheus and the templates answer', async () => {
+    const prom = await prometheus((q) => (q === 'vector(1)' ? 1 : 0));
+    const templates = cache([template('t', 'test', { type: 'prometheus', address: prom.url }, 'up')]);
+    const canary = newCanary([{ name: 'request-success-rate' }, { name: 'x', templateRef: { name: 't' } }]);
+    await expect(
+      checker({ metricsServer: prom.url, templates }).availability(testCtx(), canary),
+    ).resolves.toBeUndefined();
+    expect(queries(prom)).toEqual(['vector(1)', 'vector(1)']);
+  });
+
+  it('says which provider is down', async () => {
+    const prom = await prometheus(() => ({ status: 500, body: 'down' }));
+    await expect(
+      checker({ metricsServer: prom.url }).availability(testCtx(), newCanary([{ name: 'request-duration' }])),
+    ).resolves.toBe(
+      'prometheus not available: running query failed: error response: Status 500 Internal Server Error: "down"',
+    );
+    const templates = cache([template('t', 'test', { type: 'prometheus', address: prom.url }, 'up')]);
+    await expect(
+      checker({ metricsServer: prom.url, templates }).availability(
+        testCtx(),
+        newCanary([{ name: 'x', templateRef: { name: 't' } }]),
+      ),
+    ).resolves.toMatch(/^prometheus in metric template t\.test not available: running query failed/);
+    await expect(
+      checker({ metricsServer: prom.url }).availability(
+        testCtx(),
+        newCanary([{ name: 'x', templateRef: { name: 'gone' } }]),
+      ),
+    ).resolves.toBe('Metric template gone.test error: metrictemplate.flagger.app "gone" not found');
+  });
+});
+
+describe('helpers', () => {
+  it('builtinProvider: spec.provider, else the mesh provider; Linkerd wins when it is the mesh', () => {
+    expect(builtinProvider(newCanary([]), 'kubernetes')).toBe('kubernetes');
+    expect(builtinProvider(newCanary([], { provider: 'gatewayapi:v1' }), 'istio')).toBe('gatewayapi:v1');
+    expect(builtinProvider(newCanary([], { provider: 'nginx' }), 'linkerd')).toBe('linkerd');
+  });
+
+  it('metricModel defaults service, ingress and route to the target', () => {
+    expect(metricModel(newCanary([]), { name: 'm' })).toEqual({
+      name: 'podinfo',
+      namespace: 'test',
+      target: 'podinfo',
+      service: 'podinfo',
+      ingress: 'podinfo',
+      route: 'podinfo',
+      interval: '1m',
+      variables: {},
+    });
+    const c = newCanary([], {
+      service: { port: 80, name: 'svc' },
+      ingressRef: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: 'ing' },
+    });
+    expect(metricModel(c, { name: 'm', interval: '5m' })).toMatchObject({
+      service: 'svc',
+      ingress: 'ing',
+      route: 'podinfo',
+      interval: '5m',
+    });
+  });
+
+  it('bounds: thresholdRange wins over the deprecated threshold', () => {
+    expect(bounds({ name: 'm', threshold: 5, thresholdRange: { min: 1 } }, 'max')).toEqual({ min: 1 });
+    expect(bounds({ name: 'm', threshold: 5 }, 'min')).toEqual({ min: 5 });
+    expect(bounds({ name: 'm' }, 'max')).toEqual({ max: 0 });
+  });
+
+  it('formats numbers like Go', () => {
+    expect(goFloat(99)).toBe('99');
+    expect(goFloat(99.5)).toBe('99.5');
+    expect(goFloat(123456)).toBe('123456');
+    expect(goFloat(1e6)).toBe('1e+06');
+    expect(goFloat(1234567)).toBe('1.234567e+06');
+    expect(goFloat(0.0001)).toBe('0.0001');
+    expect(goFloat(0.00001)).toBe('1e-05');
+    expect(fixed2(90)).toBe('90.00');
+    expect(fixed2(Infinity)).toBe('+Inf');
+  });
+
+  it('formats durations like Go', () => {
+    expect(goDuration(0)).toBe('0s');
+    expect(goDuration(600)).toBe('600ms');
+    expect(goDuration(1000)).toBe('1s');
+    expect(goDuration(1500)).toBe('1.5s');
+    expect(goDuration(60_000)).toBe('1m0s');
+    expect(goDuration(3_723_004)).toBe('1h2m3.004s');
+    expect(goDuration(-250)).toBe('-250ms');
+  });
+});

@@ -1,0 +1,495 @@
+/**
+ * Evaluates `analysis.metrics[]` (Flagger pkg/controller/scheduler_metrics.go): the builtin
+ * `request-success-rate` and `request-duration` checks through the mesh provider's Observer,
+ * inline `query` metrics against the canary's (or the operator's) Prometheus, and `templateRef`
+ * metrics through their MetricTemplate's provider. Templates and Secrets come from informer caches:
+ * a tick never reads them from the API server.
+ *
+ * This module decides and words; it records nothing. `AnalysisChecks` turns each evaluation into
+ * an Event and a `flagger_canary_metric_analysis` sample.
+ */
+import { analysisOf, metricInterval } from '../apis/flagger/v1beta1/defaults.ts';
+import { ValidationError } from '../apis/flagger/v1beta1/errors.ts';
+import { parseMetricTemplate } from '../apis/flagger/v1beta1/parse.ts';
+import type { Canary, CanaryMetric, MetricTemplate } from '../apis/flagger/v1beta1/types.ts';
+import type { HttpClient } from '../http/client.ts';
+import { isRecord } from '../kube/json.ts';
+import type { Informer } from '../kube/port.ts';
+import { observerFor } from '../metrics/observers/factory.ts';
+import type { MetricModel, Observer } from '../metrics/observers/observer.ts';
+import { renderQuery } from '../metrics/observers/render.ts';
+import { NoValuesFoundError } from '../metrics/providers/errors.ts';
+import { type PrometheusOptions, PrometheusProvider, prometheusCredentials } from '../metrics/providers/prometheus.ts';
+import type { MetricsProvider } from '../metrics/providers/provider.ts';
+import type { Ctx } from './context.ts';
+import type { CheckResult } from './ports.ts';
+
+/** The two metric names with builtin queries. */
+export const BUILTIN_METRICS = ['request-success-rate', 'request-duration'] as const;
+
+/** The outcome of one metric: its check result, plus what to tell the user and record. */
+export interface MetricEvaluation {
+  readonly result: CheckResult;
+  /** An Event to record: the failure in Flagger's wording (none for a pass). */
+  readonly event?: { readonly type: 'Normal' | 'Warning'; readonly message: string };
+  /** The `flagger_canary_metric_analysis` sample (seconds for request-duration, as Flagger). */
+  readonly sample?: number;
+}
+
+/** Measures a canary's metrics. */
+export interface MetricChecker {
+  /** One evaluation per `analysis.metrics[]` entry, in spec order. Never throws for a bad metric. */
+  evaluate(ctx: Ctx, canary: Canary): Promise<readonly MetricEvaluation[]>;
+  /** Undefined when every provider the metrics use answers; else why not (Flagger checkMetricProviderAvailability). */
+  availability(ctx: Ctx, canary: Canary): Promise<string | undefined>;
+}
+
+/** What {@link DefaultMetricChecker} reads and talks to. */
+export interface MetricCheckerOptions {
+  readonly http: HttpClient;
+  /** `-metrics-server`: the Prometheus of builtin and inline metrics unless `spec.metricsServer` is set. */
+  readonly metricsServer: string;
+  /** `-mesh-provider`: picks the builtin queries when `spec.provider` is empty. */
+  readonly meshProvider: string;
+  /** MetricTemplate informer cache. */
+  readonly templates: Pick<Informer, 'get'>;
+  /** Secret informer cache (template credentials). */
+  readonly secrets: Pick<Informer, 'get'>;
+  /** Builds the observer of a provider (default: the observer factory). */
+  readonly observer?: (provider: string, client: MetricsProvider) => Observer;
+}
+
+/** One metric being evaluated. */
+interface Job {
+  readonly canary: Canary;
+  readonly metric: CanaryMetric;
+  readonly model: MetricModel;
+  readonly session: Session;
+}
+
+/** Failure before any value could be read. */
+class MetricFailure extends Error {}
+
+/** Prometheus-backed MetricChecker (this version's scope: Prometheus templates, inline queries, builtin checks). */
+export class DefaultMetricChecker implements MetricChecker {
+  readonly #o: MetricCheckerOptions;
+
+  constructor(options: MetricCheckerOptions) {
+    this.#o = options;
+  }
+
+  async evaluate(ctx: Ctx, canary: Canary): Promise<readonly MetricEvaluation[]> {
+    const metrics = analysisOf(canary)?.metrics ?? [];
+    const out: MetricEvaluation[] = [];
+    const session = new Session(this.#o, canary);
+    for (const metric of metrics) {
+      try {
+        out.push(await this.#evaluate(ctx, canary, metric, session));
+      } catch (err) {
+        if (!(err instanceof MetricFailure)) throw err;
+        out.push(failed(metric, err.message));
+      }
+    }
+    return out;
+  }
+
+  async #evaluate(ctx: Ctx, canary: Canary, metric: CanaryMetric, session: Session): Promise<MetricEvaluation> {
+    const job: Job = { canary, metric, model: metricModel(canary, metric), session };
+    // One source per metric: a template wins over an inline query, which wins over a builtin name
+    // (Flagger runs every one that applies, e.g. a builtin check *and* a template named request-duration).
+    if (metric.templateRef !== undefined) return this.#template(ctx, job);
+    if (metric.query !== undefined && metric.query !== '') return this.#inline(ctx, job);
+    if (metric.name === 'request-success-rate') return this.#successRate(ctx, job);
+    if (metric.name === 'request-duration') return this.#duration(ctx, job);
+    return failed(
+      metric,
+      `Metric query failed for ${metric.name}: no usable metrics template and query were configured`,
+    );
+  }
+
+  async #successRate(ctx: Ctx, { canary, metric, model, session: s }: Job): Promise<MetricEvaluation> {
+    const observer = s.observer();
+    let value: number;
+    try {
+      value = await observer.requestSuccessRate(ctx, model);
+    } catch (err) {
+      return failed(metric, builtinQueryError(canary, metric, s.provider, err));
+    }
+    const range = bounds(metric, 'min');
+    const who = canaryName(canary);
+    let message: string | undefined;
+    if (range.min !== undefined && value < range.min) {
+      message = `Halt ${who} advancement success rate ${fixed2(value)}% < ${goFloat(range.min)}%`;
+    } else if (range.max !== undefined && value > range.max) {
+      message = `Halt ${who} advancement success rate ${fixed2(value)}% > ${goFloat(range.max)}%`;
+    }
+    return measured(metric, {
+      value,
+      range,
+      sample: value,
+      failure: message,
+      passed: `success rate ${fixed2(value)}%`,
+    });
+  }
+
+  async #duration(ctx: Ctx, { canary, metric, model, session: s }: Job): Promise<MetricEvaluation> {
+    const observer = s.observer();
+    let ms: number;
+    try {
+      ms = await observer.requestDurationMs(ctx, model);
+    } catch (err) {
+      return failed(metric, builtinQueryError(canary, metric, s.provider, err));
+    }
+    // Thresholds are milliseconds, truncated to whole ones as Go's time.Duration(float) conversion does.
+    const raw = bounds(metric, 'max');
+    const range = {
+      ...(raw.min === undefined ? {} : { min: Math.trunc(raw.min) }),
+      ...(raw.max === undefined ? {} : { max: Math.trunc(raw.max) }),
+    };
+    const who = canaryName(canary);
+    let message: string | undefined;
+    if (range.min !== undefined && ms < range.min) {
+      message = `Halt ${who} advancement request duration ${goDuration(ms)} < ${goDuration(range.min)}`;
+    } else if (range.max !== undefined && ms > range.max) {
+      message = `Halt ${who} advancement request duration ${goDuration(ms)} > ${goDuration(range.max)}`;
+    }
+    return measured(metric, {
+      value: ms,
+      range,
+      sample: ms / 1000,
+      failure: message,
+      passed: `request duration ${goDuration(ms)}`,
+    });
+  }
+
+  async #inline(ctx: Ctx, { canary, metric, model, session: s }: Job): Promise<MetricEvaluation> {
+    let query: string;
+    try {
+      query = renderQuery(metric.query ?? '', model);
+    } catch (err) {
+      return failed(metric, `Metric ${metric.name} query render error: ${errorText(err)}`);
+    }
+    let value: number;
+    try {
+      value = await s.prometheus().runQuery(ctx, query);
+    } catch (err) {
+      if (err instanceof MetricFailure) throw err;
+      if (err instanceof NoValuesFoundError)
+        return failed(metric, `Halt advancement no values found for metric: ${metric.name}`);
+      return failed(metric, `Prometheus query failed for ${metric.name}: ${errorText(err)}`);
+    }
+    return custom(canary, metric, value);
+  }
+
+  async #template(ctx: Ctx, { canary, metric, model }: Job): Promise<MetricEvaluation> {
+    const { template, label } = this.#lookupTemplate(canary, metric);
+    const provider = this.#templateProvider(template, label);
+    let query: string;
+    try {
+      query = renderQuery(template.spec.query, model);
+    } catch (err) {
+      return failed(metric, `Metric template ${label} query render error: ${errorText(err)}`);
+    }
+    ctx.log.debug('metric template query', { template: label, query });
+    let value: number;
+    try {
+      value = await provider.runQuery(ctx, query);
+    } catch (err) {
+      if (err instanceof NoValuesFoundError) {
+        return failed(metric, `Halt advancement no values found for custom metric: ${metric.name}: ${errorText(err)}`);
+      }
+      return failed(metric, `Metric query failed for ${metric.name}: ${errorText(err)}`);
+    }
+    return custom(canary, metric, value);
+  }
+
+  /** The template of a `templateRef` (default namespace: the canary's); throws MetricFailure. */
+  #lookupTemplate(canary: Canary, metric: CanaryMetric): { template: MetricTemplate; label: string } {
+    const ref = metric.templateRef;
+    const name = ref?.name ?? '';
+    const namespace =
+      ref?.namespace !== undefined && ref.namespace !== '' ? ref.namespace : (canary.metadata.namespace ?? '');
+    const label = `${name}.${namespace}`;
+    const obj = this.#o.templates.get({ namespace, name });
+    if (obj === undefined)
+      throw new MetricFailure(`Metric template ${label} error: metrictemplate.flagger.app "${name}" not found`);
+    try {
+      return { template: parseMetricTemplate(obj), label };
+    } catch (err) {
+      if (err instanceof ValidationError) throw new MetricFailure(`Metric template ${label} error: ${err.message}`);
+      throw err;
+    }
+  }
+
+  /** The provider of a template, with credentials from its Secret; throws MetricFailure. */
+  #templateProvider(template: MetricTemplate, label: string): MetricsProvider {
+    const spec = template.spec.provider;
+    const namespace = template.metadata.namespace ?? '';
+    if (spec.type !== 'prometheus') {
+      throw new MetricFailure(
+        `Metric template ${label} provider ${spec.type} error: provider ${spec.type} not yet supported`,
+      );
+    }
+    let credentials: Pick<PrometheusOptions, 'token' | 'username' | 'password'> = {};
+    if (spec.secretRef !== undefined) {
+      const secretName = spec.secretRef.name;
+      const secret = this.#o.secrets.get({ namespace, name: secretName });
+      if (secret === undefined) {
+        throw new MetricFailure(
+          `Metric template ${label} secret ${secretName} error: secrets "${secretName}" not found`,
+        );
+      }
+      try {
+        credentials = prometheusCredentials(secretData(secret));
+      } catch (err) {
+        throw new MetricFailure(`Metric template ${label} provider ${spec.type} error: ${errorText(err)}`);
+      }
+    }
+    try {
+      return new PrometheusProvider(
+        {
+          address: spec.address ?? '',
+          ...(spec.headers === undefined ? {} : { headers: spec.headers }),
+          ...(spec.insecureSkipVerify === true ? { insecureSkipVerify: true } : {}),
+          ...credentials,
+        },
+        this.#o.http,
+      );
+    } catch (err) {
+      throw new MetricFailure(`Metric template ${label} provider ${spec.type} error: ${errorText(err)}`);
+    }
+  }
+
+  async availability(ctx: Ctx, canary: Canary): Promise<string | undefined> {
+    const session = new Session(this.#o, canary);
+    let prometheusChecked = false;
+    for (const metric of analysisOf(canary)?.metrics ?? []) {
+      try {
+        if (metric.templateRef !== undefined) {
+          const { template, label } = this.#lookupTemplate(canary, metric);
+          const provider = this.#templateProvider(template, label);
+          try {
+            if (!(await provider.isOnline(ctx)))
+              return `${template.spec.provider.type} in metric template ${label} not available`;
+          } catch (err) {
+            return `${template.spec.provider.type} in metric template ${label} not available: ${errorText(err)}`;
+          }
+        } else if (!prometheusChecked && (isBuiltin(metric.name) || (metric.query ?? '') !== '')) {
+          prometheusChecked = true;
+          try {
+            if (!(await session.prometheus().isOnline(ctx))) return 'prometheus not available';
+          } catch (err) {
+            if (err instanceof MetricFailure) throw err;
+            return `prometheus not available: ${errorText(err)}`;
+          }
+        }
+      } catch (err) {
+        if (err instanceof MetricFailure) return err.message;
+        throw err;
+      }
+    }
+    return undefined;
+  }
+}
+
+/** Per-evaluation lazies: the Prometheus client and observer are built only when a metric needs them. */
+class Session {
+  readonly provider: string;
+  readonly #o: MetricCheckerOptions;
+  readonly #server: string;
+  #prometheus: PrometheusProvider | undefined;
+  #observer: Observer | undefined;
+
+  constructor(o: MetricCheckerOptions, canary: Canary) {
+    this.#o = o;
+    this.#server =
+      canary.spec.metricsServer !== undefined && canary.spec.metricsServer !== ''
+        ? canary.spec.metricsServer
+        : o.metricsServer;
+    this.provider = builtinProvider(canary, o.meshProvider);
+  }
+
+  /** Throws MetricFailure when the metrics server address is invalid. */
+  prometheus(): PrometheusProvider {
+    if (this.#prometheus === undefined) {
+      try {
+        this.#prometheus = new PrometheusProvider({ address: this.#server }, this.#o.http);
+      } catch (err) {
+        throw new MetricFailure(`Error building Prometheus client for ${this.#server} ${errorText(err)}`);
+      }
+    }
+    return this.#prometheus;
+  }
+
+  /** Throws MetricFailure when the provider has no builtin queries. */
+  observer(): Observer {
+    if (this.#observer === undefined) {
+      const make = this.#o.observer ?? observerFor;
+      const client = this.prometheus();
+      try {
+        this.#observer = make(this.provider, client);
+      } catch (err) {
+        throw new MetricFailure(errorText(err));
+      }
+    }
+    return this.#observer;
+  }
+}
+
+/**
+ * The provider whose builtin queries apply (Flagger runBuiltinMetricChecks): `spec.provider`, else
+ * `-mesh-provider`; when the operator runs with Linkerd, Linkerd's metrics are used for every
+ * canary. Unlike Flagger, a Service target does not switch to `<provider>:service` (which fell
+ * through to Istio's queries for most providers).
+ */
+export function builtinProvider(canary: Canary, meshProvider: string): string {
+  const spec = canary.spec.provider;
+  if (spec === undefined || (spec as string) === '') return meshProvider;
+  return meshProvider.includes('linkerd') ? 'linkerd' : spec;
+}
+
+/** The template model of a metric (Flagger toMetricModel). */
+export function metricModel(canary: Canary, metric: CanaryMetric): MetricModel {
+  const target = canary.spec.targetRef.name;
+  const orTarget = (s: string | undefined): string => (s === undefined || s === '' ? target : s);
+  return {
+    name: canary.metadata.name,
+    namespace: canary.metadata.namespace ?? '',
+    target,
+    service: orTarget(canary.spec.service?.name),
+    ingress: orTarget(canary.spec.ingressRef?.name),
+    route: orTarget(canary.spec.routeRef?.name),
+    interval: metricInterval(metric),
+    variables: { ...metric.templateVariables },
+  };
+}
+
+/**
+ * The accepted range of a metric: `thresholdRange` when set; else the deprecated `threshold`
+ * (default 0) as the minimum (success rate) or the maximum (everything else), as Flagger does.
+ */
+export function bounds(metric: CanaryMetric, deprecatedAs: 'min' | 'max'): { min?: number; max?: number } {
+  const range = metric.thresholdRange;
+  if (range !== undefined) {
+    return {
+      ...(range.min === undefined ? {} : { min: range.min }),
+      ...(range.max === undefined ? {} : { max: range.max }),
+    };
+  }
+  const t = metric.threshold ?? 0;
+  return deprecatedAs === 'min' ? { min: t } : { max: t };
+}
+
+function custom(canary: Canary, metric: CanaryMetric, value: number): MetricEvaluation {
+  const range = bounds(metric, 'max');
+  const who = canaryName(canary);
+  let message: string | undefined;
+  if (range.min !== undefined && value < range.min) {
+    message = `Halt ${who} advancement ${metric.name} ${fixed2(value)} < ${goFloat(range.min)}`;
+  } else if (range.max !== undefined && value > range.max) {
+    message = `Halt ${who} advancement ${metric.name} ${fixed2(value)} > ${goFloat(range.max)}`;
+  }
+  return measured(metric, { value, range, sample: value, failure: message, passed: `${metric.name} ${fixed2(value)}` });
+}
+
+function measured(
+  metric: CanaryMetric,
+  m: {
+    value: number;
+    range: { min?: number; max?: number };
+    sample: number;
+    failure: string | undefined;
+    passed: string;
+  },
+): MetricEvaluation {
+  const result: CheckResult = {
+    name: metric.name,
+    kind: 'metric',
+    passed: m.failure === undefined,
+    message: m.failure ?? m.passed,
+    value: m.value,
+    ...(m.range.min === undefined ? {} : { min: m.range.min }),
+    ...(m.range.max === undefined ? {} : { max: m.range.max }),
+  };
+  return {
+    result,
+    sample: m.sample,
+    ...(m.failure === undefined ? {} : { event: { type: 'Warning' as const, message: m.failure } }),
+  };
+}
+
+function failed(metric: CanaryMetric, message: string): MetricEvaluation {
+  return {
+    result: { name: metric.name, kind: 'metric', passed: false, message },
+    event: { type: 'Warning', message },
+  };
+}
+
+function builtinQueryError(canary: Canary, metric: CanaryMetric, provider: string, err: unknown): string {
+  if (err instanceof MetricFailure) return err.message;
+  if (err instanceof NoValuesFoundError) {
+    return (
+      `Halt advancement no values found for ${provider} metric ${metric.name} probably ` +
+      `${canary.spec.targetRef.name}.${canary.metadata.namespace ?? ''} is not receiving traffic: ${errorText(err)}`
+    );
+  }
+  return `Prometheus query failed: ${errorText(err)}`;
+}
+
+function isBuiltin(name: string): boolean {
+  return (BUILTIN_METRICS as readonly string[]).includes(name);
+}
+
+function canaryName(canary: Canary): string {
+  return `${canary.metadata.name}.${canary.metadata.namespace ?? ''}`;
+}
+
+/** A Secret's `data`, base64-decoded. */
+function secretData(secret: unknown): Record<string, string> {
+  const data = isRecord(secret) ? secret['data'] : undefined;
+  const out: Record<string, string> = {};
+  if (!isRecord(data)) return out;
+  for (const [k, v] of Object.entries(data))
+    if (typeof v === 'string') out[k] = Buffer.from(v, 'base64').toString('utf8');
+  return out;
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Go's `%.2f`. */
+export function fixed2(x: number): string {
+  if (Number.isNaN(x)) return 'NaN';
+  if (!Number.isFinite(x)) return x > 0 ? '+Inf' : '-Inf';
+  return x.toFixed(2);
+}
+
+/** Go's `%v` of a float64: shortest digits, exponent form below 1e-4 and from 1e6 on (`1e+06`). */
+export function goFloat(x: number): string {
+  if (Number.isNaN(x)) return 'NaN';
+  if (!Number.isFinite(x)) return x > 0 ? '+Inf' : '-Inf';
+  if (x === 0) return Object.is(x, -0) ? '-0' : '0';
+  const [mantissa = '', exponent = '0'] = x.toExponential().split('e');
+  const exp = Number(exponent);
+  if (exp < -4 || exp >= 6) return `${mantissa}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
+  return String(x);
+}
+
+/** Go's `time.Duration.String()` of a whole number of milliseconds: `600ms`, `1.5s`, `1m0s`, `1h2m3.004s`. */
+export function goDuration(ms: number): string {
+  if (!Number.isFinite(ms)) return ms > 0 ? '+Inf' : '-Inf';
+  const whole = Math.trunc(ms);
+  if (whole === 0) return '0s';
+  const sign = whole < 0 ? '-' : '';
+  let rest = Math.abs(whole);
+  if (rest < 1000) return `${sign}${rest}ms`;
+  const hours = Math.floor(rest / 3_600_000);
+  rest -= hours * 3_600_000;
+  const minutes = Math.floor(rest / 60_000);
+  rest -= minutes * 60_000;
+  const seconds = Math.floor(rest / 1000);
+  const millis = rest % 1000;
+  const frac = millis === 0 ? '' : `.${String(millis).padStart(3, '0').replace(/0+$/, '')}`;
+  return `${sign}${hours > 0 ? `${hours}h` : ''}${hours > 0 || minutes > 0 ? `${minutes}m` : ''}${seconds}${frac}s`;
+}

@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { meshProviders } from '../apis/flagger/v1beta1/types.ts';
+import { InvalidCanaryError, UnsupportedError } from '../controller/scheduler.ts';
+import { FakeKube } from '../kube/fake.ts';
+import { routerFactory, serviceRouterFactory } from './factory.ts';
+import { GatewayApiRouter } from './gateway-api.ts';
+import { KubernetesServiceRouter, NopServiceRouter } from './kubernetes-services.ts';
+import { NopRouter } from './nop.ts';
+import { newCanary, podinfoMetadata } from './router.fixture.ts';
+
+const implemented: Readonly<Record<string, new (...args: never[]) => unknown>> = {
+  kubernetes: NopRouter,
+  'gatewayapi:v1': GatewayApiRouter,
+};
+
+describe('routerFactory', () => {
+  const router = routerFactory({ kube: new FakeKube() });
+  const canary = newCanary();
+
+  for (const provider of meshProviders) {
+    const impl = implemented[provider];
+    if (impl !== undefined) {
+      it(`builds ${impl.name} for "${provider}"`, () => {
+        expect(router(canary, provider)).toBeInstanceOf(impl);
+      });
+    } else {
+      it(`refuses "${provider}" as not yet supported`, () => {
+        expect(() => router(canary, provider)).toThrow(UnsupportedError);
+        expect(() => router(canary, provider)).toThrow(`provider "${provider}" is not yet supported by Fledge`);
+      });
+    }
+  }
+
+  it('covers every implemented provider of the enum', () => {
+    expect(Object.keys(implemented).every((p) => (meshProviders as readonly string[]).includes(p))).toBe(true);
+  });
+
+  it('treats smi:<version>:<mesh> as the SMI provider of that version', () => {
+    expect(() => router(canary, 'smi:v1alpha3:linkerd')).toThrow(UnsupportedError);
+  });
+
+  for (const name of ['gatewayapi', 'gatewayapi:v2', 'Istio', '', 'kubernetes:v1', 'smi:v1alpha9:linkerd']) {
+    it(`rejects the unknown provider "${name}" without falling back`, () => {
+      let error: unknown;
+      try {
+        router(canary, name);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(InvalidCanaryError);
+      expect(error).not.toBeInstanceOf(UnsupportedError);
+      expect((error as Error).message).toBe(`unknown provider "${name}"`);
+    });
+  }
+});
+
+describe('serviceRouterFactory', () => {
+  const services = serviceRouterFactory({ kube: new FakeKube(), metadata: podinfoMetadata() });
+
+  it('manages ClusterIP Services for Deployment and DaemonSet targets', () => {
+    expect(services(newCanary({ targetKind: 'Deployment' }))).toBeInstanceOf(KubernetesServiceRouter);
+    expect(services(newCanary({ targetKind: 'DaemonSet' }))).toBeInstanceOf(KubernetesServiceRouter);
+  });
+
+  it('generates no Services for a Service target', () => {
+    expect(services(newCanary({ targetKind: 'Service' }))).toBeInstanceOf(NopServiceRouter);
+  });
+});
