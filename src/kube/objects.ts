@@ -1,5 +1,6 @@
 /** Minimal, client-independent shapes of Kubernetes objects as Fledge reads and writes them. */
 
+/** `metadata.ownerReferences[]`: ties an object's lifetime to its owner (garbage collection). */
 export interface OwnerReference {
   readonly apiVersion: string;
   readonly kind: string;
@@ -9,6 +10,7 @@ export interface OwnerReference {
   readonly blockOwnerDeletion?: boolean;
 }
 
+/** The `metadata` Fledge reads and writes; timestamps are RFC 3339 strings, never `Date`s. */
 export interface ObjectMeta {
   readonly name: string;
   readonly namespace?: string;
@@ -45,5 +47,9 @@ export interface ObjectKey {
   readonly name: string;
 }
 
+/** `namespace/name` (or `name` for cluster-scoped objects) of an object: the cache and queue key. */
 export const keyOf = (o: { metadata: { namespace?: string; name: string } }): string =>
   o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : o.metadata.name;
+
+/** `namespace/name` (or `name` for cluster-scoped objects), the same format as {@link keyOf}. */
+export const keyString = (k: ObjectKey): string => (k.namespace ? `${k.namespace}/${k.name}` : k.name);
