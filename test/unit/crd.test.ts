@@ -640,7 +640,6 @@ describe('schema and parser agree', () => {
 
   it.each<[string, unknown, ExampleName]>([
     ['spec.analysis.stepWeights', [30, 20], 'stepWeights'],
-    ['spec.analysis.maxWeight', 0, 'istioCanary'],
     ['spec.analysis.maxWeight', 150, 'istioCanary'],
     ['spec.analysis.sessionAffinity.primaryCookieName', 'flagger-cookie', 'gatewayApi'],
     ['spec.analysis.webhooks.0.url', 'flagger-loadtester', 'istioCanary'],
