@@ -38,6 +38,12 @@ export interface KubeClientOptions {
   /** `reportingInstance` of Events (default: the host name, which is the pod name in a cluster). */
   readonly eventInstance?: string;
   readonly clock?: Clock;
+  /**
+   * Where namespaced informers watch. With `{}` (all namespaces) or `{ namespace }`, there is one
+   * informer per type over that scope, and `informer(type, ns)` returns a view of it limited to `ns`:
+   * one watch per type, however many namespaces canaries live in. Unset: one informer per namespace asked for.
+   */
+  readonly watchScope?: { readonly namespace?: string };
 }
 
 /** The real {@link KubeClient}, plus what only the composition root needs. */
@@ -133,6 +139,7 @@ class ClientNodeKube implements ApiKubeClient {
   /** `apiVersion|kind` → type: the known Resources, plus what discovery or callers taught us. */
   readonly #types = new Map<string, ResourceType>();
   readonly #informers = new Map<string, WatchInformer>();
+  readonly #views = new Map<string, Informer>();
 
   constructor(kc: KubeConfig, options: KubeClientOptions) {
     this.#options = options;
@@ -249,6 +256,20 @@ class ClientNodeKube implements ApiKubeClient {
   }
 
   informer(type: ResourceType, namespace?: string): Informer {
+    const shared = this.#options.watchScope;
+    if (!shared || !type.namespaced) return this.#informer(type, namespace);
+    const base = this.#informer(type, shared.namespace);
+    if (namespace === undefined || namespace === shared.namespace) return base;
+    const key = `${type.apiVersion}/${type.plural}/${shared.namespace ?? ''}>${namespace}`;
+    let view = this.#views.get(key);
+    if (!view) {
+      view = new NamespaceView(base, namespace);
+      this.#views.set(key, view);
+    }
+    return view;
+  }
+
+  #informer(type: ResourceType, namespace?: string): Informer {
     this.#learn(type);
     const scope = type.namespaced ? namespace : undefined;
     const key = `${type.apiVersion}/${type.plural}/${scope ?? ''}`;
@@ -359,5 +380,38 @@ class ClientNodeKube implements ApiKubeClient {
     const found = this.#types.get(key);
     if (!found) throw new OperatorError(`the API server does not serve kind ${obj.kind} in ${obj.apiVersion}`);
     return found;
+  }
+}
+
+/** One namespace of a wider informer: same cache and watch, filtered reads and events; stop is a no-op. */
+class NamespaceView implements Informer {
+  readonly #base: Informer;
+  readonly #namespace: string;
+  constructor(base: Informer, namespace: string) {
+    this.#base = base;
+    this.#namespace = namespace;
+  }
+  get type(): ResourceType {
+    return this.#base.type;
+  }
+  synced(): Promise<void> {
+    return this.#base.synced();
+  }
+  get(key: ObjectKey): KubeObject | undefined {
+    return this.#base.get({ ...key, namespace: key.namespace ?? this.#namespace });
+  }
+  list(namespace?: string): readonly KubeObject[] {
+    return this.#base.list(namespace ?? this.#namespace);
+  }
+  onChange(listener: Parameters<Informer['onChange']>[0]): () => void {
+    return this.#base.onChange((event, obj) => {
+      if (obj.metadata.namespace === this.#namespace) listener(event, obj);
+    });
+  }
+  health(): ReturnType<Informer['health']> {
+    return this.#base.health();
+  }
+  stop(): void {
+    // Shared with other namespaces: the client stops the base informer on close().
   }
 }

@@ -97,13 +97,13 @@ export function analysisOf(c: Canary): CanaryAnalysis | undefined {
 
 /**
  * The analysis tick period in ms (Flagger `GetAnalysisInterval`): 60s when unset or not a valid
- * duration, and at least 10s.
+ * duration, and at least 10s (`minMs`; the operator's `-min-analysis-interval` lowers it for tests).
  */
-export function analysisIntervalMs(c: Canary): number {
+export function analysisIntervalMs(c: Canary, minMs: number = ANALYSIS_INTERVAL_MIN_MS): number {
   const interval = analysisOf(c)?.interval;
   if (interval === undefined || interval === '') return ANALYSIS_INTERVAL_DEFAULT_MS;
   const ms = durationOr(interval, ANALYSIS_INTERVAL_DEFAULT_MS);
-  return Math.max(ms, ANALYSIS_INTERVAL_MIN_MS);
+  return Math.max(ms, minMs);
 }
 
 /** Failed checks tolerated before rollback (Flagger `GetAnalysisThreshold`): 1 when unset or ≤ 0. */

@@ -1,0 +1,783 @@
+/**
+ * The canary state machine: one call of `advance` is one tick of one canary (Flagger's
+ * advanceCanary). Every decision is taken from the Canary's status and the router's weights, so a
+ * restart at any point resumes where the last completed write left off; every side effect before a
+ * status write is idempotent for the same revision, so repeating a tick never double-promotes.
+ */
+import type { Canary, CanaryPhase, CanaryStatus } from '../apis/flagger/v1beta1/types.ts';
+import {
+  analysisOf,
+  deploymentStrategy,
+  skipAnalysis as shouldSkip,
+  threshold as thresholdOf,
+} from '../apis/flagger/v1beta1/defaults.ts';
+import { parseCanary } from '../apis/flagger/v1beta1/parse.ts';
+import { ValidationError } from '../apis/flagger/v1beta1/errors.ts';
+import type { Revision, TargetController } from '../canary/target.ts';
+import type { KubeObject } from '../kube/objects.ts';
+import { NotFoundError, OperatorError } from '../kube/errors.ts';
+import type { Router, Weights } from '../router/router.ts';
+import type { Clock, Ctx } from './context.ts';
+import type { CanaryStatusWriter, CheckOutcome, CheckResult, Checks, EventSink, Factories, Recorder } from './ports.ts';
+import {
+  type Blocker,
+  mergeConditions,
+  phaseKeepsCounters,
+  promotedCondition,
+  readyCondition,
+  stalledCondition,
+} from './status.ts';
+import { TOTAL_WEIGHT, maxWeightOf, nextStepWeight, stepBack, stepUp } from './weights.ts';
+
+/** A spec problem the operator can't work around: reported once, retried with backoff. */
+export class InvalidCanaryError extends OperatorError {
+  readonly reason: string;
+  constructor(message: string, reason = 'InvalidSpec') {
+    super(message);
+    this.reason = reason;
+  }
+}
+
+/** A provider or target kind that exists in the CRD but that this version does not implement. */
+export class UnsupportedError extends InvalidCanaryError {
+  constructor(message: string) {
+    super(message, 'Unsupported');
+  }
+}
+
+export interface SchedulerOptions {
+  /** `-mesh-provider`: used when spec.provider is empty. */
+  readonly meshProvider: string;
+  readonly clock: Clock;
+  readonly factories: Factories;
+  readonly checks: Checks;
+  readonly events: EventSink;
+  readonly recorder: Recorder;
+  readonly status: CanaryStatusWriter;
+  /** Extra validation that needs operator settings or other canaries (cross-namespace refs, duplicate targets). */
+  readonly verify?: (canary: Canary) => Blocker | undefined;
+}
+
+/** What one tick achieved; the loop backs off after errors. */
+export interface TickOutcome {
+  readonly ok: boolean;
+  readonly phase?: CanaryPhase;
+}
+
+const RUNNING: readonly CanaryPhase[] = ['Progressing', 'Waiting', 'WaitingPromotion', 'Promoting', 'Finalising'];
+const ANALYSING: readonly CanaryPhase[] = ['Progressing', 'WaitingPromotion', 'Promoting', 'Finalising'];
+const FINALIZER = 'finalizer.flagger.app';
+
+/** True when the target's revision differs from the one analysed or promoted last. */
+export function revisionChanged(status: CanaryStatus | undefined, rev: Revision): boolean {
+  if (!status?.lastAppliedSpec) return true;
+  // Same object generation and same config data: the template can't have changed, whatever the
+  // hash of its defaulted form says after an upgrade (Flagger #1673).
+  if (status.lastTrackedRevision === rev.fence && sameConfigs(status.trackedConfigs, rev.trackedConfigs)) return false;
+  if (rev.hash === status.lastPromotedSpec) return false;
+  return rev.hash !== status.lastAppliedSpec;
+}
+
+function sameConfigs(a: Readonly<Record<string, string>> | undefined, b: Readonly<Record<string, string>>): boolean {
+  const ak = Object.keys(a ?? {});
+  return ak.length === Object.keys(b).length && ak.every((k) => a?.[k] === b[k]);
+}
+
+/** One tick at a time, for every canary; stateless apart from small dedup memories. */
+export class Scheduler {
+  readonly #o: SchedulerOptions;
+  /** Canaries whose suspension was already reported (one Event per suspension, not per tick). */
+  readonly #suspended = new Set<string>();
+
+  constructor(options: SchedulerOptions) {
+    this.#o = options;
+  }
+
+  /** Runs one tick for a Canary object as read from the cache. Never throws. */
+  async advance(ctx: Ctx, obj: KubeObject): Promise<TickOutcome> {
+    const started = this.#o.clock.now();
+    let canary: Canary;
+    try {
+      canary = parseCanary(obj);
+    } catch (err) {
+      if (err instanceof ValidationError) return this.#block(ctx, obj, { reason: 'InvalidSpec', message: err.message });
+      throw err;
+    }
+    try {
+      return await this.#tick(ctx, canary);
+    } catch (err) {
+      if (err instanceof InvalidCanaryError) {
+        return this.#block(ctx, canary, { reason: err.reason, message: err.message });
+      }
+      if (err instanceof NotFoundError) {
+        return this.#block(ctx, canary, { reason: 'TargetNotFound', message: err.message });
+      }
+      const message = err instanceof Error ? err.message : String(err);
+      ctx.log.error('canary tick failed', { err });
+      await this.#o.events.event(ctx, canary, 'Warning', message);
+      return { ok: false };
+    } finally {
+      this.#o.recorder.setDuration(canary, (this.#o.clock.now() - started) / 1000);
+    }
+  }
+
+  async #tick(ctx: Ctx, canary: Canary): Promise<TickOutcome> {
+    const key = `${canary.metadata.namespace ?? ''}/${canary.metadata.name}`;
+    if (canary.metadata.deletionTimestamp) return this.#finalize(ctx, canary);
+    canary = await this.#syncFinalizer(ctx, canary);
+
+    if (canary.spec.suspend) {
+      if (!this.#suspended.has(key)) {
+        this.#suspended.add(key);
+        await this.#o.events.event(ctx, canary, 'Normal', 'skipping canary run as object is suspended');
+      }
+      return { ok: true, phase: canary.status?.phase ?? '' };
+    }
+    this.#suspended.delete(key);
+
+    const blocker = this.#o.verify?.(canary);
+    if (blocker) return this.#block(ctx, canary, blocker);
+
+    const provider = canary.spec.provider ?? this.#o.meshProvider;
+    const target = this.#o.factories.target(canary);
+    target.metadata(ctx, canary);
+    const router = this.#o.factories.router(canary, provider);
+    const services = this.#o.factories.services(canary);
+
+    let phase: CanaryPhase = canary.status?.phase ?? '';
+    const skip = shouldSkip(canary);
+    if (phase === '') {
+      canary = await this.#write(ctx, canary, { phase: 'Initializing' });
+      phase = 'Initializing';
+    } else if (this.#isBlocked(canary)) {
+      canary = await this.#write(ctx, canary, {});
+    }
+    const initializing = phase === 'Initializing';
+
+    await services.initialize(ctx, canary);
+    if (initializing && !skip) await this.#o.checks.checkProviders(ctx, canary);
+    await target.initialize(ctx, canary);
+    if (initializing && !skip) {
+      const ready = target.isPrimaryReady(ctx, canary);
+      if (!ready.ready) {
+        await this.#o.events.event(ctx, canary, 'Warning', ready.message);
+        return { ok: ready.retriable, phase };
+      }
+    }
+    await target.reconcileAutoscaler(ctx, canary, true);
+    await services.reconcile(ctx, canary);
+    if (initializing) await target.scaleToZero(ctx, canary);
+    await router.reconcile(ctx, canary);
+
+    if (initializing) return this.#initialized(ctx, canary, target);
+
+    const rev = target.revision(ctx, canary);
+    const changed = revisionChanged(canary.status, rev);
+    if (!RUNNING.includes(phase)) {
+      if (!changed) {
+        canary = await this.#trackRevert(ctx, canary, rev);
+        this.#o.recorder.setStatus(canary, phase);
+        return { ok: true, phase };
+      }
+    }
+
+    if (!skip) {
+      const ready = target.isPrimaryReady(ctx, canary);
+      if (!ready.ready) {
+        await this.#o.events.event(ctx, canary, 'Warning', ready.message);
+        if (ready.retriable) return { ok: true, phase };
+        if (phase === 'Promoting' || phase === 'Finalising') {
+          await this.#failedPromotion(ctx, canary, { target, router }, ready.message);
+        } else {
+          await this.#rollback(ctx, canary, { target, router });
+        }
+        return { ok: true, phase: 'Failed' };
+      }
+    }
+
+    const weights = await router.getRoutes(ctx, canary);
+    this.#o.recorder.setWeight(canary, weights.primary, weights.canary);
+    const parts: Parts = { target, router };
+
+    if (!ANALYSING.includes(phase)) return this.#startAnalysis(ctx, canary, { ...parts, rev });
+
+    if ((phase === 'Progressing' || phase === 'WaitingPromotion') && changed) {
+      await this.#o.events.event(
+        ctx,
+        canary,
+        'Normal',
+        `New revision detected! Restarting analysis for ${targetName(canary)}`,
+      );
+      await router.setRoutes(ctx, canary, { primary: TOTAL_WEIGHT, canary: 0, mirrored: false });
+      await this.#write(ctx, canary, {
+        ...revisionStatus(rev),
+        phase: 'Progressing',
+        canaryWeight: 0,
+        failedChecks: 0,
+        iterations: 0,
+        checks: [],
+      });
+      return { ok: true, phase: 'Progressing' };
+    }
+
+    const canaryReady = target.isCanaryReady(ctx, canary);
+    if (!canaryReady.ready) {
+      await this.#o.events.event(ctx, canary, 'Warning', canaryReady.message);
+      if (canaryReady.retriable) return { ok: true, phase };
+      // Flagger returns before alerting here; Fledge says why it rolls back.
+      await this.#o.events.event(
+        ctx,
+        canary,
+        'Warning',
+        `Rolling back ${who(canary)} progress deadline exceeded ${canaryReady.message}`,
+      );
+      await this.#o.events.alert(ctx, canary, {
+        message: `Progress deadline exceeded ${canaryReady.message}`,
+        severity: 'error',
+        metadata: false,
+      });
+      await this.#rollback(ctx, canary, parts);
+      return { ok: true, phase: 'Failed' };
+    }
+
+    if (skip) return this.#skipAnalysis(ctx, canary, parts);
+
+    if (phase === 'Progressing' || phase === 'WaitingPromotion') {
+      if (await this.#o.checks.rollbackRequested(ctx, canary)) {
+        await this.#manualRollback(ctx, canary, parts);
+        return { ok: true, phase: 'Failed' };
+      }
+    }
+
+    if (phase === 'Promoting') {
+      await target.reconcileAutoscaler(ctx, canary, false);
+      return this.#promotionTrafficShift(ctx, canary, { ...parts, weights, provider });
+    }
+    if (phase === 'Finalising') return this.#finish(ctx, canary, target);
+
+    if ((canary.status?.failedChecks ?? 0) >= thresholdOf(canary)) {
+      await this.#rollback(ctx, canary, parts);
+      return { ok: true, phase: 'Failed' };
+    }
+
+    const analysis = analysisOf(canary);
+    const firstStep =
+      weights.canary === 0 && (canary.status?.iterations ?? 0) === 0 && !(analysis?.mirror && weights.mirrored);
+    if (firstStep) {
+      await this.#o.events.event(ctx, canary, 'Normal', `Starting canary analysis for ${targetName(canary)}`);
+      const pre = await this.#o.checks.preRollout(ctx, canary);
+      if (!pre.passed) return this.#failedCheck(ctx, canary, pre);
+    } else {
+      const outcome = await this.#o.checks.analysis(ctx, canary);
+      if (!outcome.passed) return this.#failedCheck(ctx, canary, outcome);
+      canary = await this.#recordChecks(ctx, canary, outcome.results);
+    }
+
+    const effective = provider === 'kubernetes' ? await this.#asBlueGreen(ctx, canary) : canary;
+    switch (deploymentStrategy(effective)) {
+      case 'ab-testing':
+        return this.#runAB(ctx, effective, parts);
+      case 'blue-green':
+        return this.#runBlueGreen(ctx, effective, { ...parts, weights, provider });
+      case 'canary':
+        return this.#runCanary(ctx, effective, { ...parts, weights });
+    }
+  }
+
+  // ---- phases -------------------------------------------------------------------------------
+
+  async #initialized(ctx: Ctx, canary: Canary, target: TargetController): Promise<TickOutcome> {
+    const rev = target.revision(ctx, canary);
+    const done = await this.#write(ctx, canary, {
+      ...revisionStatus(rev),
+      phase: 'Initialized',
+      lastPromotedSpec: rev.hash,
+      canaryWeight: 0,
+      failedChecks: 0,
+      iterations: 0,
+    });
+    await this.#o.events.event(ctx, done, 'Normal', `Initialization done! ${who(canary)}`);
+    await this.#o.events.alert(ctx, done, {
+      message: `New ${canary.spec.targetRef.kind} detected, initialization completed.`,
+      severity: 'info',
+      metadata: true,
+    });
+    this.#o.recorder.setStatus(done, 'Initialized');
+    return { ok: true, phase: 'Initialized' };
+  }
+
+  /** A target reverted to the promoted spec while Failed starts nothing, but is remembered (Flagger's SyncStatus). */
+  async #trackRevert(ctx: Ctx, canary: Canary, rev: Revision): Promise<Canary> {
+    const s = canary.status;
+    if (s?.phase !== 'Failed' || rev.hash === s.lastAppliedSpec || rev.hash !== s.lastPromotedSpec) return canary;
+    return this.#write(ctx, canary, revisionStatus(rev));
+  }
+
+  async #startAnalysis(ctx: Ctx, canary: Canary, p: Parts & { rev: Revision }): Promise<TickOutcome> {
+    const phase = canary.status?.phase ?? '';
+    // Flagger can't abort a canary still waiting for confirm-rollout (its §2.17 quirk); Fledge can.
+    if (phase === 'Waiting' && (await this.#o.checks.rollbackRequested(ctx, canary))) {
+      await this.#manualRollback(ctx, canary, p);
+      return { ok: true, phase: 'Failed' };
+    }
+    const gate = await this.#o.checks.gate(ctx, canary, 'confirm-rollout');
+    if (!gate.open) {
+      if (phase !== 'Waiting') {
+        const waiting = await this.#write(ctx, canary, { phase: 'Waiting' });
+        if (!gate.muted)
+          await this.#o.events.alert(ctx, waiting, {
+            message: 'Canary is waiting for approval.',
+            severity: 'warn',
+            metadata: false,
+          });
+      }
+      return { ok: true, phase: 'Waiting' };
+    }
+    await this.#o.events.event(ctx, canary, 'Normal', `New revision detected! Scaling up ${targetName(canary)}`);
+    await this.#o.events.alert(ctx, canary, {
+      message: 'New revision detected, progressing canary analysis.',
+      severity: 'info',
+      metadata: true,
+    });
+    await p.target.scaleFromZero(ctx, canary);
+    const next = await this.#write(ctx, canary, {
+      ...revisionStatus(p.rev),
+      phase: 'Progressing',
+      canaryWeight: 0,
+      failedChecks: 0,
+      iterations: 0,
+      checks: [],
+    });
+    this.#o.recorder.setStatus(next, 'Progressing');
+    return { ok: true, phase: 'Progressing' };
+  }
+
+  async #runCanary(ctx: Ctx, canary: Canary, p: Parts & { weights: Weights }): Promise<TickOutcome> {
+    const analysis = analysisOf(canary) ?? {};
+    const max = maxWeightOf(analysis);
+    const phase = canary.status?.phase ?? '';
+    const { weights } = p;
+    if (weights.canary < max) {
+      const step = nextStepWeight(analysis, weights.canary);
+      if (step <= 0) return { ok: true, phase };
+      if (!weights.mirrored && phase === 'Progressing') {
+        const gate = await this.#o.checks.gate(ctx, canary, 'confirm-traffic-increase');
+        if (!gate.open) {
+          if (!gate.muted) {
+            await this.#o.events.alert(ctx, canary, {
+              message: 'Canary traffic increase is waiting for approval.',
+              severity: 'warn',
+              metadata: false,
+            });
+          }
+          return { ok: true, phase };
+        }
+      }
+      let next: Weights;
+      if (analysis.mirror && weights.canary === 0) {
+        // One mirrored step first: the canary sees copies of requests before it serves any.
+        next = weights.mirrored
+          ? { primary: TOTAL_WEIGHT - step, canary: step, mirrored: false }
+          : { primary: TOTAL_WEIGHT, canary: 0, mirrored: true };
+      } else {
+        next = { ...stepUp(weights.primary, weights.canary, step), mirrored: false };
+      }
+      await p.router.setRoutes(ctx, canary, next);
+      const updated = await this.#write(ctx, canary, { canaryWeight: next.canary });
+      this.#o.recorder.setWeight(updated, next.primary, next.canary);
+      await this.#o.events.event(ctx, updated, 'Normal', `Advance ${who(canary)} canary weight ${next.canary}`);
+      return { ok: true, phase };
+    }
+    return this.#promote(ctx, canary, p);
+  }
+
+  async #runAB(ctx: Ctx, canary: Canary, p: Parts): Promise<TickOutcome> {
+    const want = analysisOf(canary)?.iterations ?? 0;
+    const have = canary.status?.iterations ?? 0;
+    if (want > have) {
+      await p.router.setRoutes(ctx, canary, { primary: 0, canary: TOTAL_WEIGHT, mirrored: false });
+      this.#o.recorder.setWeight(canary, 0, TOTAL_WEIGHT);
+      const updated = await this.#write(ctx, canary, { iterations: have + 1 });
+      await this.#o.events.event(ctx, updated, 'Normal', `Advance ${who(canary)} canary iteration ${have + 1}/${want}`);
+      return { ok: true, phase: canary.status?.phase ?? '' };
+    }
+    if (want === have) return this.#promote(ctx, canary, p);
+    return { ok: true, phase: canary.status?.phase ?? '' };
+  }
+
+  async #runBlueGreen(
+    ctx: Ctx,
+    canary: Canary,
+    p: Parts & { weights: Weights; provider: string },
+  ): Promise<TickOutcome> {
+    const analysis = analysisOf(canary) ?? {};
+    const want = analysis.iterations ?? 0;
+    const have = canary.status?.iterations ?? 0;
+    const phase = canary.status?.phase ?? '';
+    if (want > have) {
+      if (p.provider !== 'kubernetes' && analysis.mirror && !p.weights.mirrored) {
+        await p.router.setRoutes(ctx, canary, { primary: TOTAL_WEIGHT, canary: 0, mirrored: true });
+        ctx.log.info('Start traffic mirroring');
+      }
+      const updated = await this.#write(ctx, canary, { iterations: have + 1 });
+      await this.#o.events.event(ctx, updated, 'Normal', `Advance ${who(canary)} canary iteration ${have + 1}/${want}`);
+      return { ok: true, phase };
+    }
+    if (!(await this.#promotionGate(ctx, canary))) return { ok: true, phase: 'WaitingPromotion' };
+    if (want === have) {
+      if (p.provider !== 'kubernetes') {
+        const msg = analysis.mirror
+          ? 'Stop traffic mirroring and route all traffic to canary'
+          : 'Routing all traffic to canary';
+        await this.#o.events.event(ctx, canary, 'Normal', msg);
+        await p.router.setRoutes(ctx, canary, { primary: 0, canary: TOTAL_WEIGHT, mirrored: false });
+        this.#o.recorder.setWeight(canary, 0, TOTAL_WEIGHT);
+      }
+      await this.#write(ctx, canary, { iterations: have + 1 });
+      return { ok: true, phase };
+    }
+    return this.#copyToPrimary(ctx, canary, p.target);
+  }
+
+  /** Confirm-promotion gate, then copy to primary and enter Promoting. */
+  async #promote(ctx: Ctx, canary: Canary, p: Parts): Promise<TickOutcome> {
+    if (!(await this.#promotionGate(ctx, canary))) return { ok: true, phase: 'WaitingPromotion' };
+    return this.#copyToPrimary(ctx, canary, p.target);
+  }
+
+  async #promotionGate(ctx: Ctx, canary: Canary): Promise<boolean> {
+    const gate = await this.#o.checks.gate(ctx, canary, 'confirm-promotion');
+    if (gate.open) return true;
+    if (canary.status?.phase !== 'WaitingPromotion') {
+      const waiting = await this.#write(ctx, canary, { phase: 'WaitingPromotion' });
+      if (!gate.muted)
+        await this.#o.events.alert(ctx, waiting, {
+          message: 'Canary promotion is waiting for approval.',
+          severity: 'warn',
+          metadata: false,
+        });
+    } else {
+      const iterations = Math.max(0, (analysisOf(canary)?.iterations ?? 0) - 1);
+      if ((canary.status.iterations ?? 0) !== iterations) await this.#write(ctx, canary, { iterations });
+    }
+    return false;
+  }
+
+  async #copyToPrimary(ctx: Ctx, canary: Canary, target: TargetController): Promise<TickOutcome> {
+    const name = canary.spec.targetRef.name;
+    const ns = canary.metadata.namespace ?? '';
+    await this.#o.events.event(ctx, canary, 'Normal', `Copying ${name}.${ns} template spec to ${name}-primary.${ns}`);
+    await target.promote(ctx, canary);
+    const next = await this.#write(ctx, canary, { phase: 'Promoting' });
+    this.#o.recorder.setStatus(next, 'Promoting');
+    return { ok: true, phase: 'Promoting' };
+  }
+
+  async #promotionTrafficShift(
+    ctx: Ctx,
+    canary: Canary,
+    p: Parts & { weights: Weights; provider: string },
+  ): Promise<TickOutcome> {
+    if (p.provider === 'kubernetes') {
+      await this.#write(ctx, canary, { phase: 'Finalising' });
+      return { ok: true, phase: 'Finalising' };
+    }
+    const step = analysisOf(canary)?.stepWeightPromotion ?? 0;
+    if (step <= 0 || p.weights.canary <= 0) {
+      await this.#o.events.event(ctx, canary, 'Normal', 'Routing all traffic to primary');
+      await p.router.setRoutes(ctx, canary, { primary: TOTAL_WEIGHT, canary: 0, mirrored: false });
+      this.#o.recorder.setWeight(canary, TOTAL_WEIGHT, 0);
+      await this.#write(ctx, canary, { phase: 'Finalising' });
+      return { ok: true, phase: 'Finalising' };
+    }
+    const next = stepBack(p.weights.primary, p.weights.canary, step);
+    await p.router.setRoutes(ctx, canary, { ...next, mirrored: false });
+    this.#o.recorder.setWeight(canary, next.primary, next.canary);
+    await this.#o.events.event(ctx, canary, 'Normal', `Advance ${who(canary)} primary weight ${next.primary}`);
+    if (next.primary >= TOTAL_WEIGHT) {
+      await this.#write(ctx, canary, { phase: 'Finalising' });
+      return { ok: true, phase: 'Finalising' };
+    }
+    await this.#write(ctx, canary, { canaryWeight: next.canary });
+    return { ok: true, phase: 'Promoting' };
+  }
+
+  async #finish(ctx: Ctx, canary: Canary, target: TargetController): Promise<TickOutcome> {
+    await target.scaleToZero(ctx, canary);
+    const done = await this.#write(ctx, canary, { phase: 'Succeeded' });
+    this.#o.recorder.setStatus(done, 'Succeeded');
+    this.#o.recorder.incResult(done, 'success', 'completed');
+    await this.#o.checks.postRollout(ctx, done, 'Succeeded');
+    await this.#o.events.event(ctx, done, 'Normal', `Promotion completed! Scaling down ${targetName(canary)}`);
+    await this.#o.events.alert(ctx, done, {
+      message: 'Canary analysis completed successfully, promotion finished.',
+      severity: 'info',
+      metadata: false,
+    });
+    return { ok: true, phase: 'Succeeded' };
+  }
+
+  async #skipAnalysis(ctx: Ctx, canary: Canary, p: Parts): Promise<TickOutcome> {
+    await p.router.setRoutes(ctx, canary, { primary: TOTAL_WEIGHT, canary: 0, mirrored: false });
+    this.#o.recorder.setWeight(canary, TOTAL_WEIGHT, 0);
+    const name = canary.spec.targetRef.name;
+    const ns = canary.metadata.namespace ?? '';
+    await this.#o.events.event(ctx, canary, 'Normal', `Copying ${name}.${ns} template spec to ${name}-primary.${ns}`);
+    await p.target.promote(ctx, canary);
+    await p.target.reconcileAutoscaler(ctx, canary, false);
+    await p.target.scaleToZero(ctx, canary);
+    const done = await this.#write(ctx, canary, { phase: 'Succeeded' });
+    this.#o.recorder.setStatus(done, 'Succeeded');
+    this.#o.recorder.incResult(done, 'success', 'skipped');
+    await this.#o.checks.postRollout(ctx, done, 'Succeeded');
+    await this.#o.events.event(
+      ctx,
+      done,
+      'Normal',
+      `Promotion completed! Canary analysis was skipped for ${targetName(canary)}`,
+    );
+    await this.#o.events.alert(ctx, done, {
+      message: 'Canary analysis was skipped, promotion finished.',
+      severity: 'info',
+      metadata: false,
+    });
+    return { ok: true, phase: 'Succeeded' };
+  }
+
+  async #manualRollback(ctx: Ctx, canary: Canary, p: Parts): Promise<void> {
+    await this.#o.events.event(ctx, canary, 'Warning', `Rolling back ${who(canary)} manual webhook invoked`);
+    await this.#o.events.alert(ctx, canary, {
+      message: 'Rolling back manual webhook invoked',
+      severity: 'warn',
+      metadata: false,
+    });
+    await this.#rollback(ctx, canary, p);
+  }
+
+  async #rollback(ctx: Ctx, canary: Canary, p: Parts): Promise<void> {
+    const failed = canary.status?.failedChecks ?? 0;
+    let reason: string | undefined;
+    if (failed >= thresholdOf(canary)) {
+      reason = `Failed checks threshold reached ${failed}`;
+      await this.#o.events.event(
+        ctx,
+        canary,
+        'Warning',
+        `Rolling back ${who(canary)} failed checks threshold reached ${failed}`,
+      );
+      const why = failingChecks(canary.status?.checks);
+      await this.#o.events.alert(ctx, canary, {
+        message: why ? `${reason}: ${why}` : reason,
+        severity: 'error',
+        metadata: false,
+      });
+    }
+    await p.router.setRoutes(ctx, canary, { primary: TOTAL_WEIGHT, canary: 0, mirrored: false });
+    this.#o.recorder.setWeight(canary, TOTAL_WEIGHT, 0);
+    await this.#o.events.event(ctx, canary, 'Warning', `Canary failed! Scaling down ${who(canary)}`);
+    await p.target.scaleToZero(ctx, canary);
+    const done = await this.#write(ctx, canary, { phase: 'Failed', canaryWeight: 0 }, reason);
+    this.#o.recorder.setStatus(done, 'Failed');
+    this.#o.recorder.incResult(done, 'failure', 'completed');
+    await this.#o.checks.postRollout(ctx, done, 'Failed');
+  }
+
+  /** The primary broke during promotion: keep serving from the canary, the only healthy copy. */
+  async #failedPromotion(ctx: Ctx, canary: Canary, p: Parts, message: string): Promise<void> {
+    await this.#o.events.event(
+      ctx,
+      canary,
+      'Warning',
+      `Promotion of ${targetName(canary)} failed, primary not ready: ${message}`,
+    );
+    await this.#o.events.alert(ctx, canary, {
+      message: `Promotion failed, primary not ready: ${message}`,
+      severity: 'error',
+      metadata: false,
+    });
+    await p.router.setRoutes(ctx, canary, { primary: 0, canary: TOTAL_WEIGHT, mirrored: false });
+    this.#o.recorder.setWeight(canary, 0, TOTAL_WEIGHT);
+    const done = await this.#write(
+      ctx,
+      canary,
+      { phase: 'Failed', canaryWeight: TOTAL_WEIGHT },
+      `Promotion failed, primary not ready: ${message}`,
+    );
+    this.#o.recorder.setStatus(done, 'Failed');
+    this.#o.recorder.incResult(done, 'failure', 'completed');
+    await this.#o.checks.postRollout(ctx, done, 'Failed');
+  }
+
+  async #failedCheck(ctx: Ctx, canary: Canary, outcome: CheckOutcome): Promise<TickOutcome> {
+    await this.#write(ctx, canary, {
+      failedChecks: (canary.status?.failedChecks ?? 0) + 1,
+      checks: mergeChecks(canary, outcome.results, this.#now()),
+    });
+    return { ok: true, phase: canary.status?.phase ?? '' };
+  }
+
+  async #recordChecks(ctx: Ctx, canary: Canary, results: readonly CheckResult[]): Promise<Canary> {
+    if (results.length === 0) return canary;
+    const merged = mergeChecks(canary, results, this.#now());
+    if (sameChecks(canary.status?.checks, merged)) return canary;
+    return this.#write(ctx, canary, { checks: merged });
+  }
+
+  /** The kubernetes provider can't split traffic: Blue/Green with 10 iterations unless set (as Flagger). */
+  async #asBlueGreen(ctx: Ctx, canary: Canary): Promise<Canary> {
+    const analysis = analysisOf(canary);
+    if (!analysis) return canary;
+    let changed = analysis;
+    if ((analysis.match?.length ?? 0) > 0) {
+      await this.#o.events.event(
+        ctx,
+        canary,
+        'Warning',
+        'A/B testing is not supported when using the kubernetes provider',
+      );
+      changed = { ...changed, match: [] };
+    }
+    if ((analysis.iterations ?? 0) < 1) {
+      await this.#o.events.event(
+        ctx,
+        canary,
+        'Warning',
+        'Progressive traffic is not supported when using the kubernetes provider',
+      );
+      await this.#o.events.event(ctx, canary, 'Warning', 'Setting canaryAnalysis.iterations: 10');
+      changed = { ...changed, iterations: 10 };
+    }
+    return changed === analysis ? canary : { ...canary, spec: { ...canary.spec, analysis: changed } };
+  }
+
+  // ---- deletion --------------------------------------------------------------------------------
+
+  async #syncFinalizer(ctx: Ctx, canary: Canary): Promise<Canary> {
+    const has = (canary.metadata.finalizers ?? []).includes(FINALIZER);
+    const want = canary.spec.revertOnDeletion === true;
+    if (has === want) return canary;
+    return this.#o.status.setFinalizer(ctx, canary, want);
+  }
+
+  async #finalize(ctx: Ctx, canary: Canary): Promise<TickOutcome> {
+    if (!(canary.metadata.finalizers ?? []).includes(FINALIZER)) return { ok: true, phase: canary.status?.phase ?? '' };
+    if (canary.status?.phase !== 'Terminating') {
+      canary = await this.#write(ctx, canary, { phase: 'Terminating' });
+      await this.#o.events.event(ctx, canary, 'Normal', `Terminating canary ${who(canary)}`);
+    }
+    const target = this.#o.factories.target(canary);
+    const ready = await target.finalize(ctx, canary);
+    if (!ready.ready) {
+      await this.#o.events.event(ctx, canary, 'Warning', ready.message);
+      return { ok: false, phase: 'Terminating' };
+    }
+    // The target serves again before the apex selects it, so the apex never lacks endpoints.
+    await this.#o.factories.services(canary).finalize(ctx, canary);
+    await this.#o.factories.router(canary, canary.spec.provider ?? this.#o.meshProvider).finalize(ctx, canary);
+    canary = await this.#write(ctx, canary, { phase: 'Terminated' });
+    await this.#o.status.setFinalizer(ctx, canary, false);
+    await this.#o.events.event(ctx, canary, 'Normal', `Terminated canary ${who(canary)}`);
+    return { ok: true, phase: 'Terminated' };
+  }
+
+  // ---- status ----------------------------------------------------------------------------------
+
+  #now(): string {
+    return new Date(this.#o.clock.now()).toISOString();
+  }
+
+  #isBlocked(canary: Canary): boolean {
+    const stalled = canary.status?.conditions?.find((c) => c.type === 'Stalled');
+    return stalled?.status === 'True' && stalled.reason !== 'Failed';
+  }
+
+  /**
+   * Writes status: zeroes counters when leaving the phases that carry them, records the promoted
+   * hash on Initialized/Succeeded, and recomputes conditions, as Flagger's setStatusPhase does.
+   */
+  async #write(ctx: Ctx, canary: Canary, patch: Partial<CanaryStatus>, failure?: string): Promise<Canary> {
+    const now = this.#now();
+    const current = canary.status ?? {};
+    const phase = patch.phase ?? current.phase ?? '';
+    const next: Record<string, unknown> = { ...patch };
+    if (patch.phase !== undefined && !phaseKeepsCounters(phase)) {
+      next['canaryWeight'] = patch.canaryWeight ?? 0;
+      next['iterations'] = phase === 'WaitingPromotion' ? Math.max(0, (analysisOf(canary)?.iterations ?? 0) - 1) : 0;
+    }
+    if (phase === 'Initialized' || phase === 'Succeeded') {
+      next['lastPromotedSpec'] = patch.lastAppliedSpec ?? current.lastAppliedSpec;
+    }
+    next['conditions'] = mergeConditions(
+      current.conditions,
+      [
+        promotedCondition(phase, canary.spec.targetRef.kind),
+        readyCondition(phase),
+        stalledCondition(phase, undefined, failure),
+      ],
+      now,
+    );
+    next['lastTransitionTime'] = now;
+    if (canary.metadata.generation !== undefined) next['observedGeneration'] = canary.metadata.generation;
+    return this.#o.status.patchStatus(ctx, canary, next);
+  }
+
+  /** Reports a problem that stops reconciliation: a condition and one Event per distinct message. */
+  async #block(ctx: Ctx, obj: KubeObject | Canary, blocker: Blocker): Promise<TickOutcome> {
+    const status = (obj as { status?: CanaryStatus }).status;
+    const stalled = status?.conditions?.find((c) => c.type === 'Stalled');
+    ctx.log.warn('canary blocked', { reason: blocker.reason, error: blocker.message });
+    if (stalled?.status === 'True' && stalled.message === blocker.message) return { ok: false };
+    const phase = status?.phase ?? '';
+    const conditions = mergeConditions(
+      status?.conditions,
+      [readyCondition(phase, blocker), stalledCondition(phase, blocker)],
+      this.#now(),
+    );
+    await this.#o.status.patchStatus(ctx, obj as Canary, {
+      conditions,
+      ...((obj.metadata.generation ?? undefined) !== undefined ? { observedGeneration: obj.metadata.generation } : {}),
+    });
+    await this.#o.events.event(ctx, obj as Canary, 'Warning', blocker.message);
+    return { ok: false };
+  }
+}
+
+interface Parts {
+  readonly target: TargetController;
+  readonly router: Router;
+}
+
+function revisionStatus(rev: Revision): Partial<CanaryStatus> {
+  return { lastAppliedSpec: rev.hash, trackedConfigs: { ...rev.trackedConfigs }, lastTrackedRevision: rev.fence };
+}
+
+/** `<canary>.<namespace>`, as Flagger names a canary in its messages. */
+function who(canary: Canary): string {
+  return `${canary.metadata.name}.${canary.metadata.namespace ?? ''}`;
+}
+
+function targetName(canary: Canary): string {
+  return `${canary.spec.targetRef.name}.${canary.metadata.namespace ?? ''}`;
+}
+
+type StatusCheck = NonNullable<CanaryStatus['checks']>[number];
+
+function mergeChecks(canary: Canary, results: readonly CheckResult[], now: string): StatusCheck[] {
+  const out = new Map<string, StatusCheck>();
+  for (const c of canary.status?.checks ?? []) out.set(`${c.kind}/${c.name}`, c);
+  for (const r of results) out.set(`${r.kind}/${r.name}`, { ...r, lastUpdateTime: now });
+  return [...out.values()];
+}
+
+function sameChecks(a: readonly StatusCheck[] | undefined, b: readonly StatusCheck[]): boolean {
+  const strip = (c: StatusCheck): string => JSON.stringify({ ...c, lastUpdateTime: undefined });
+  return (a ?? []).length === b.length && b.every((c, i) => a?.[i] !== undefined && strip(a[i]) === strip(c));
+}
+
+/** "request-success-rate 80.5 < 99" style summary of the checks that failed, for alerts. */
+function failingChecks(checks: readonly StatusCheck[] | undefined): string {
+  return (checks ?? [])
+    .filter((c) => !c.passed)
+    .map((c) => c.message || c.name)
+    .join('; ');
+}
