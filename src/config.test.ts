@@ -113,7 +113,7 @@ describe('parseConfig', () => {
   it('rejects a missing value, a bad number, a bad duration, a bad level and an unknown provider', () => {
     expect(err(['-port']).message).toBe('flag needs an argument: -port');
     expect(err(['-port', '80a']).message).toContain('-port');
-    expect(err(['-port', '70000']).message).toContain('from 1 to 65535');
+    expect(err(['-port', '70000']).message).toContain('from 0 to 65535');
     expect(err(['-threadiness', '0']).message).toContain('-threadiness');
     expect(err(['-control-loop-interval', '10']).message).toContain('-control-loop-interval');
     expect(err(['-control-loop-interval', '100ms']).message).toContain('at least 1s');

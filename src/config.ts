@@ -109,7 +109,7 @@ const flags: readonly FlagSpec[] = [
     default: 'false',
     help: 'Accepted for Flagger compatibility; no effect.',
   },
-  { name: 'port', kind: 'int', default: '8080', help: 'Port of /metrics, /healthz and /readyz.' },
+  { name: 'port', kind: 'int', default: '8080', help: 'Port of /metrics, /healthz and /readyz (0: any free port).' },
   { name: 'slack-url', kind: 'string', default: '', env: 'SLACK_URL', help: 'Slack hook URL.' },
   { name: 'slack-token', kind: 'string', default: '', env: 'SLACK_TOKEN', help: 'Slack bot token.' },
   { name: 'slack-proxy-url', kind: 'string', default: '', env: 'SLACK_PROXY_URL', help: 'Slack proxy URL.' },
@@ -328,7 +328,7 @@ export function parseConfig(
     controlLoopIntervalMs: intervalMs ?? 10_000,
     minAnalysisIntervalMs: minIntervalMs ?? 10_000,
     logLevel: isLevel(logLevel) ? logLevel : 'info',
-    port: int('port', 1, 65535),
+    port: int('port', 0, 65535),
     slack: {
       url: str('slack-url'),
       token: str('slack-token'),

@@ -466,9 +466,11 @@ export class Scheduler {
   async #copyToPrimary(ctx: Ctx, canary: Canary, target: TargetController): Promise<TickOutcome> {
     const name = canary.spec.targetRef.name;
     const ns = canary.metadata.namespace ?? '';
-    await this.#o.events.event(ctx, canary, 'Normal', `Copying ${name}.${ns} template spec to ${name}-primary.${ns}`);
     await target.promote(ctx, canary);
     const next = await this.#write(ctx, canary, { phase: 'Promoting' });
+    // After the status write: a tick retried after a failed write promotes again (a no-op for the
+    // same revision) and must not report a second copy.
+    await this.#o.events.event(ctx, canary, 'Normal', `Copying ${name}.${ns} template spec to ${name}-primary.${ns}`);
     this.#o.recorder.setStatus(next, 'Promoting');
     return { ok: true, phase: 'Promoting' };
   }
@@ -522,11 +524,12 @@ export class Scheduler {
     this.#o.recorder.setWeight(canary, TOTAL_WEIGHT, 0);
     const name = canary.spec.targetRef.name;
     const ns = canary.metadata.namespace ?? '';
-    await this.#o.events.event(ctx, canary, 'Normal', `Copying ${name}.${ns} template spec to ${name}-primary.${ns}`);
     await p.target.promote(ctx, canary);
     await p.target.reconcileAutoscaler(ctx, canary, false);
     await p.target.scaleToZero(ctx, canary);
     const done = await this.#write(ctx, canary, { phase: 'Succeeded' });
+    // After the status write, as in #copyToPrimary: one event per promotion, even when retried.
+    await this.#o.events.event(ctx, canary, 'Normal', `Copying ${name}.${ns} template spec to ${name}-primary.${ns}`);
     this.#o.recorder.setStatus(done, 'Succeeded');
     this.#o.recorder.incResult(done, 'success', 'skipped');
     await this.#o.checks.postRollout(ctx, done, 'Succeeded');
@@ -733,10 +736,21 @@ export class Scheduler {
       [readyCondition(phase, blocker), stalledCondition(phase, blocker)],
       this.#now(),
     );
-    await this.#o.status.patchStatus(ctx, obj as Canary, {
-      conditions,
-      ...((obj.metadata.generation ?? undefined) !== undefined ? { observedGeneration: obj.metadata.generation } : {}),
-    });
+    try {
+      await this.#o.status.patchStatus(ctx, obj as Canary, {
+        conditions,
+        ...((obj.metadata.generation ?? undefined) !== undefined
+          ? { observedGeneration: obj.metadata.generation }
+          : {}),
+      });
+    } catch (err) {
+      // A ValidationError means the status was written and only parsing the (invalid) Canary back
+      // failed. Anything else: report nothing now; the next tick tries again.
+      if (!(err instanceof ValidationError)) {
+        ctx.log.error('could not write the blocked condition', { err });
+        return { ok: false };
+      }
+    }
     await this.#o.events.event(ctx, obj as Canary, 'Warning', blocker.message);
     return { ok: false };
   }
