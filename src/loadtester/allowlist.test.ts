@@ -21,7 +21,9 @@ describe('Allowlist', () => {
   ]);
 
   it('matches the whole canonical command line, never a part of it', () => {
-    expect(list.matchArgv(['hey', '-z', '1m', '-q', '10', '-c', '2', 'http://podinfo-canary.test:9898/'])).toBeDefined();
+    expect(
+      list.matchArgv(['hey', '-z', '1m', '-q', '10', '-c', '2', 'http://podinfo-canary.test:9898/']),
+    ).toBeDefined();
     expect(list.matchArgv(['hey', '-z', '1m', '-q', '10', '-c', '2', 'http://podinfo-canary.test:9898/x'])).toBe(
       undefined,
     );

@@ -69,7 +69,10 @@ describe('LatencyHistogram', () => {
 
   it.each([
     ['uniform 1–100 ms', (r: () => number) => 1 + 99 * r()],
-    ['log-normal around 20 ms', (r: () => number) => 20 * Math.exp(Math.sqrt(-2 * Math.log(r() || 1e-9)) * Math.cos(2 * Math.PI * r()))],
+    [
+      'log-normal around 20 ms',
+      (r: () => number) => 20 * Math.exp(Math.sqrt(-2 * Math.log(r() || 1e-9)) * Math.cos(2 * Math.PI * r())),
+    ],
     ['bimodal 5 ms / 250 ms', (r: () => number) => (r() < 0.9 ? 5 + r() : 250 + 50 * r())],
   ])('matches the exact sample percentiles within 0.2%% (%s)', (_name, draw) => {
     const r = rng(42);

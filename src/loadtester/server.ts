@@ -62,19 +62,22 @@ function send(res: ServerResponse, status: number, body = '', headers: Record<st
   res.end(body);
 }
 
+/** Reads the body; rejects with {@link BodyTooLarge} past {@link MAX_BODY_BYTES} (the rest is discarded). */
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (c: Buffer) => {
+    const onData = (c: Buffer): void => {
       size += c.length;
       if (size > MAX_BODY_BYTES) {
+        req.off('data', onData);
+        req.resume();
         reject(new BodyTooLarge());
-        req.destroy();
         return;
       }
       chunks.push(c);
-    });
+    };
+    req.on('data', onData);
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });
@@ -110,7 +113,7 @@ export function createHandler(deps: LoadtesterDeps): (req: IncomingMessage, res:
       payload = parsePayload(await readBody(req));
     } catch (err) {
       if (err instanceof BodyTooLarge) {
-        send(res, 413, `request body larger than ${MAX_BODY_BYTES} bytes`);
+        send(res, 413, `request body larger than ${MAX_BODY_BYTES} bytes`, { Connection: 'close' });
         return undefined;
       }
       if (err instanceof PayloadError) {

@@ -111,7 +111,7 @@ export interface TaskPlan {
   /** `<name>.<namespace>` of the canary, as Flagger's logs name it. */
   readonly canary: string;
   readonly plan: Plan;
-  /** The canonical command line (what the allowlist matched), for logs. */
+  /** The canonical command line the allowlist matched, credentials redacted ({@link displayCommand}), for logs. */
   readonly command: string;
   /** Runs in the background (202) instead of blocking (200/500). */
   readonly background: boolean;
@@ -211,7 +211,7 @@ export function planTask(payload: WebhookPayload, allowlist: Allowlist): TaskPla
   }
   const argv =
     type === 'helm' || type === 'helmv3' ? ['helm', ...words] : type === 'kubectl' ? ['kubectl', ...words] : words;
-  const command = canonicalCommand(argv);
+  const command = displayCommand(argv);
   if (!allowlist.matchArgv(argv)) throw new TaskRejection(403, refusalMessage(command, allowlist));
 
   let plan: Plan = { kind: 'exec', argv };
@@ -233,6 +233,36 @@ export function planTask(payload: WebhookPayload, allowlist: Allowlist): TaskPla
     returnOutput,
     logOutput: background ? parseGoBool(metadata['logCmdOutput']) === true : true,
   });
+}
+
+/** Header names whose values never appear in logs or answers. */
+const SECRET_HEADER = /authorization|cookie|token|secret|key|password/i;
+
+/**
+ * The canonical command line for logs and refusal messages, with credentials replaced by
+ * `<redacted>`: the value of secret-looking `-H Name: value` headers and of `-a user:pass` (hey's
+ * flags; also `-H=…`/`--header`). The allowlist always matches the real line.
+ */
+export function displayCommand(argv: readonly string[]): string {
+  const out = [...argv];
+  for (let i = 1; i < out.length; i++) {
+    const arg = out[i] ?? '';
+    const eq = arg.indexOf('=');
+    const flag = eq > 0 && arg.startsWith('-') ? arg.slice(0, eq) : arg;
+    const inline = eq > 0 && arg.startsWith('-');
+    const value = inline ? arg.slice(eq + 1) : out[i + 1];
+    if (value === undefined) continue;
+    let redacted: string | undefined;
+    if (flag === '-a' || flag === '--a') redacted = '<redacted>';
+    else if (['-H', '--H', '--header'].includes(flag)) {
+      const colon = value.indexOf(':');
+      if (colon > 0 && SECRET_HEADER.test(value.slice(0, colon))) redacted = `${value.slice(0, colon)}: <redacted>`;
+    }
+    if (redacted === undefined) continue;
+    if (inline) out[i] = `${flag}=${redacted}`;
+    else out[++i] = redacted;
+  }
+  return canonicalCommand(out);
 }
 
 function finish(p: Omit<TaskPlan, 'key'>): TaskPlan {

@@ -1,0 +1,308 @@
+// The loadtester's HTTP API on a real loopback socket, with the in-memory gate store: every
+// endpoint's status codes and bodies. Commands are real processes (echo, sh, and stand-ins for
+// helm and kubectl put first on PATH).
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '../log/logger.ts';
+import { Allowlist } from './allowlist.ts';
+import { MemoryGateStore } from './gates.fixture.ts';
+import { LoadtesterMetrics } from './metrics.ts';
+import { TaskRunner } from './runner.ts';
+import { MAX_BODY_BYTES, type RunningServer, authorized, createHandler, listen } from './server.ts';
+import { createExecutor } from './tasks.ts';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'fledge-loadtester-test-'));
+const originalPath = process.env['PATH'];
+
+beforeAll(() => {
+  // Stand-ins for helm and kubectl that print their arguments.
+  for (const bin of ['helm', 'kubectl']) {
+    writeFileSync(path.join(dir, bin), `#!/bin/sh\necho ${bin} "$@"\n`);
+    chmodSync(path.join(dir, bin), 0o755);
+  }
+  process.env['PATH'] = `${dir}${path.delimiter}${originalPath ?? ''}`;
+});
+afterAll(() => {
+  process.env['PATH'] = originalPath;
+  rmSync(dir, { recursive: true, force: true });
+});
+
+interface Harness {
+  readonly url: string;
+  readonly gates: MemoryGateStore;
+  readonly runner: TaskRunner;
+  readonly metrics: LoadtesterMetrics;
+  post(p: string, body: unknown, headers?: Record<string, string>): Promise<{ status: number; text: string }>;
+}
+
+const open: RunningServer[] = [];
+const runners: TaskRunner[] = [];
+afterEach(async () => {
+  await Promise.all(runners.splice(0).map((r) => r.stop()));
+  await Promise.all(open.splice(0).map((s) => s.close()));
+});
+
+async function start(
+  options: { allow?: string[]; token?: string; namespaceRegexp?: RegExp; timeoutMs?: number } = {},
+): Promise<Harness> {
+  const gates = new MemoryGateStore();
+  const metrics = new LoadtesterMetrics({ defaultMetrics: false });
+  const execute = createExecutor({ timeoutMs: options.timeoutMs ?? 10_000, log: silentLogger, observer: metrics });
+  const runner = new TaskRunner({
+    execute,
+    log: silentLogger,
+    onDone: (t, out) => metrics.task(t.type, out.ok ? 'success' : 'failure'),
+  });
+  runners.push(runner);
+  const handler = createHandler({
+    gates,
+    allowlist: Allowlist.parse(options.allow ?? []),
+    namespaceRegexp: options.namespaceRegexp,
+    token: options.token,
+    runner,
+    execute,
+    metrics,
+    log: silentLogger,
+    signal: new AbortController().signal,
+  });
+  const server = await listen(handler, { port: 0, host: '127.0.0.1', log: silentLogger });
+  open.push(server);
+  const url = `http://127.0.0.1:${server.port}`;
+  return {
+    url,
+    gates,
+    runner,
+    metrics,
+    async post(p, body, headers = {}) {
+      const res = await fetch(`${url}${p}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: typeof body === 'string' ? body : JSON.stringify(body),
+      });
+      return { status: res.status, text: await res.text() };
+    },
+  };
+}
+
+const canary = { name: 'podinfo', namespace: 'test', phase: 'Progressing', checksum: 'x' };
+const task = (metadata: Record<string, string>): Record<string, unknown> => ({ ...canary, metadata });
+
+describe('fledge-loadtester HTTP API', () => {
+  it('GET /healthz answers 200 OK, without a token even when one is required', async () => {
+    const h = await start({ token: 's3cret' });
+    const res = await fetch(`${h.url}/healthz`);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('OK');
+  });
+
+  it('requires the bearer token on every other endpoint when one is set', async () => {
+    const h = await start({ token: 's3cret', allow: ['echo .*'] });
+    for (const p of ['/metrics', '/gate/approve', '/gate/check', '/gate/open', '/rollback/check', '/', '/nope']) {
+      const none = await h.post(p, canary);
+      expect(none.status, p).toBe(401);
+      expect(none.text).toContain('Authorization: Bearer');
+      expect((await h.post(p, canary, { authorization: 'Bearer wrong' })).status, p).toBe(401);
+    }
+    const res = await fetch(`${h.url}/metrics`, { headers: { authorization: 'Bearer s3cret' } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('www-authenticate')).toBeNull();
+    expect((await h.post('/gate/open', canary, { authorization: 'bearer s3cret' })).status).toBe(202);
+    expect(h.gates.open.has('podinfo.test')).toBe(true);
+  });
+
+  it('GET /metrics serves the fledge_loadtester_* metrics', async () => {
+    const h = await start({ allow: ['echo .*'] });
+    await h.post('/', task({ type: 'bash', cmd: 'echo hi' }));
+    const text = await (await fetch(`${h.url}/metrics`)).text();
+    expect(text).toContain('# TYPE fledge_loadtester_requests_total counter');
+    expect(text).toContain('# TYPE fledge_loadtester_request_duration_seconds histogram');
+    expect(text).toContain('fledge_loadtester_tasks_total{type="bash",result="success"} 1');
+  });
+
+  it('/gate/approve answers 200 and /gate/halt 403, whatever the body', async () => {
+    const h = await start();
+    expect(await h.post('/gate/approve', '')).toEqual({ status: 200, text: 'OK' });
+    expect(await h.post('/gate/halt', '')).toEqual({ status: 403, text: 'Forbidden' });
+  });
+
+  it('/gate/check is 403 until /gate/open (202), 200 Approved after, 403 again after /gate/close (202)', async () => {
+    const h = await start();
+    expect(await h.post('/gate/check', canary)).toEqual({ status: 403, text: 'Forbidden' });
+    expect(await h.post('/gate/open', canary)).toEqual({ status: 202, text: '' });
+    expect([...h.gates.open]).toEqual(['podinfo.test']);
+    expect(await h.post('/gate/check', canary)).toEqual({ status: 200, text: 'Approved' });
+    expect(await h.post('/gate/check', { ...canary, name: 'other' })).toEqual({ status: 403, text: 'Forbidden' });
+    expect(await h.post('/rollback/check', canary)).toEqual({ status: 403, text: 'Forbidden' });
+    expect(await h.post('/gate/close', canary)).toEqual({ status: 202, text: '' });
+    expect(await h.post('/gate/check', canary)).toEqual({ status: 403, text: 'Forbidden' });
+  });
+
+  it('/rollback/check is 200 only while rollback.<name>.<namespace> is open', async () => {
+    const h = await start();
+    expect((await h.post('/rollback/check', canary)).status).toBe(403);
+    expect((await h.post('/rollback/open', canary)).status).toBe(202);
+    expect([...h.gates.open]).toEqual(['rollback.podinfo.test']);
+    expect(await h.post('/rollback/check', canary)).toEqual({ status: 200, text: 'Approved' });
+    expect((await h.post('/gate/check', canary)).status).toBe(403);
+    expect((await h.post('/rollback/close', canary)).status).toBe(202);
+    expect((await h.post('/rollback/check', canary)).status).toBe(403);
+  });
+
+  it('gate endpoints answer 400 for a bad payload and 500 when the store fails', async () => {
+    const h = await start();
+    expect((await h.post('/gate/open', '{not json')).status).toBe(400);
+    expect((await h.post('/gate/open', { namespace: 'test' })).status).toBe(400);
+    expect((await h.post('/gate/check', { name: 'a/b', namespace: 'test' })).status).toBe(400);
+    h.gates.failure = new Error('connection refused');
+    const res = await h.post('/gate/check', canary);
+    expect(res.status).toBe(500);
+    expect(res.text).toBe('gate storage failed: connection refused');
+    expect((await h.post('/gate/open', canary)).status).toBe(500);
+  });
+
+  it('refuses payloads whose namespace does not match -namespace-regexp with 403', async () => {
+    const h = await start({ namespaceRegexp: /^test$/, allow: ['echo .*'] });
+    const other = { ...canary, namespace: 'prod' };
+    for (const p of ['/gate/check', '/gate/open', '/rollback/open', '/']) {
+      const res = await h.post(p, { ...other, metadata: { cmd: 'echo hi' } });
+      expect(res.status, p).toBe(403);
+      expect(res.text).toContain('"prod" does not match');
+    }
+    expect(h.gates.open.size).toBe(0);
+    expect((await h.post('/gate/open', canary)).status).toBe(202);
+  });
+
+  it('POST / answers 400 without metadata and for unknown types, 501 for concord and ngrinder', async () => {
+    const h = await start({ allow: ['echo .*'] });
+    expect(await h.post('/', canary)).toEqual({ status: 400, text: 'metadata not found in payload' });
+    expect(await h.post('/', '[]')).toMatchObject({ status: 400 });
+    expect(await h.post('/', task({ type: 'x', cmd: 'echo' }))).toEqual({ status: 400, text: 'unknown task type x' });
+    expect((await h.post('/', task({ type: 'concord' }))).status).toBe(501);
+    expect((await h.post('/', task({ type: 'ngrinder' }))).status).toBe(501);
+  });
+
+  it('POST / type cmd runs in the background (202 at once), once at a time per canary and command', async () => {
+    const h = await start({ allow: ['sh -c .*'] });
+    const marker = path.join(dir, 'ran');
+    const cmd = `sh -c 'sleep 0.3; echo x >> ${marker}'`;
+    const started = Date.now();
+    expect(await h.post('/', task({ cmd }))).toEqual({ status: 202, text: '' });
+    expect(Date.now() - started).toBeLessThan(250);
+    expect(await h.post('/', task({ type: 'cmd', cmd }))).toEqual({ status: 202, text: '' });
+    expect(h.runner.size).toBe(1);
+    await h.runner.idle();
+    expect(readFileSync(marker, 'utf8')).toBe('x\n');
+    const text = await h.metrics.registry.metrics();
+    expect(text).toContain('fledge_loadtester_tasks_total{type="cmd",result="duplicate"} 1');
+    expect(text).toContain('fledge_loadtester_tasks_total{type="cmd",result="success"} 1');
+  });
+
+  it('POST / type bash blocks: 200 (with stdout when returnCmdOutput is true) or 500 with the error', async () => {
+    const h = await start({ allow: ['echo .*', 'sh -c .*'] });
+    expect(await h.post('/', task({ type: 'bash', cmd: 'echo hello world' }))).toEqual({ status: 200, text: '' });
+    expect(await h.post('/', task({ type: 'bash', cmd: 'echo "hello world"', returnCmdOutput: 'true' }))).toEqual({
+      status: 200,
+      text: 'hello world\n',
+    });
+    expect(await h.post('/', task({ type: 'bash', cmd: `sh -c 'echo bad >&2; exit 2'` }))).toEqual({
+      status: 500,
+      text: `command sh -c 'echo bad >&2; exit 2' failed: exit code 2: bad\n`,
+    });
+  });
+
+  it('POST / type bash with a bash: entry runs the script through bash', async () => {
+    const h = await start({ allow: ['bash:echo abc \\| tr a-c x-z'] });
+    expect(await h.post('/', task({ type: 'bash', cmd: 'echo abc | tr a-c x-z', returnCmdOutput: 't' }))).toEqual({
+      status: 200,
+      text: 'xyz\n',
+    });
+  });
+
+  it('POST / types helm, helmv3 and kubectl run their program with the args', async () => {
+    const h = await start({ allow: ['helm test podinfo', 'kubectl get pods'] });
+    const ret = { returnCmdOutput: 'true' };
+    expect(await h.post('/', task({ type: 'helm', cmd: 'test podinfo', ...ret }))).toEqual({
+      status: 200,
+      text: 'helm test podinfo\n',
+    });
+    expect((await h.post('/', task({ type: 'helmv3', cmd: 'test  podinfo', ...ret }))).text).toBe(
+      'helm test podinfo\n',
+    );
+    expect(await h.post('/', task({ type: 'kubectl', cmd: 'get pods', ...ret }))).toEqual({
+      status: 200,
+      text: 'kubectl get pods\n',
+    });
+    expect((await h.post('/', task({ type: 'kubectl', cmd: 'delete pods --all' }))).status).toBe(403);
+  });
+
+  it('POST / refuses commands outside the allowlist and shell metacharacters with 403 and a clear message', async () => {
+    const h = await start({ allow: ['echo .*'] });
+    expect(await h.post('/', task({ cmd: 'rm -rf /' }))).toEqual({
+      status: 403,
+      text: 'command refused: "rm -rf /" matches no -allow entry of fledge-loadtester',
+    });
+    const meta = await h.post('/', task({ type: 'bash', cmd: 'echo hi; rm -rf /' }));
+    expect(meta.status).toBe(403);
+    expect(meta.text).toContain('shell metacharacter ";"');
+    expect(await h.metrics.registry.metrics()).toContain(
+      'fledge_loadtester_tasks_total{type="cmd",result="refused"} 1',
+    );
+    const none = await start();
+    expect((await none.post('/', task({ cmd: 'echo hi' }))).text).toContain('without -allow entries');
+  });
+
+  it('POST / runs hey and type load on the built-in generator; wait=true answers with the JSON report', async () => {
+    let hits = 0;
+    const target = createServer((_req, res) => {
+      hits++;
+      res.end('ok');
+    });
+    await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
+    const port = (target.address() as AddressInfo).port;
+    try {
+      const h = await start({ allow: ['hey .*', 'load GET http://127\\.0\\.0\\.1:\\d+/.*'] });
+      const res = await h.post(
+        '/',
+        task({ type: 'bash', cmd: `hey -n 20 -c 2 http://127.0.0.1:${port}/`, returnCmdOutput: 'true' }),
+      );
+      expect(res.status).toBe(200);
+      expect(JSON.parse(res.text)).toMatchObject({ requests: 20, outcomes: { '2xx': 20 }, errors: 0 });
+      const load = await h.post(
+        '/',
+        task({ type: 'load', url: `http://127.0.0.1:${port}/x`, requests: '5', wait: 'true' }),
+      );
+      expect(load.status).toBe(200);
+      expect(JSON.parse(load.text)).toMatchObject({ target: `http://127.0.0.1:${port}/x`, requests: 5 });
+      expect(await h.post('/', task({ type: 'load', url: `http://127.0.0.1:${port}/`, requests: '5' }))).toEqual({
+        status: 202,
+        text: '',
+      });
+      await h.runner.idle();
+      expect(hits).toBe(30);
+      expect(await h.metrics.registry.metrics()).toContain('fledge_loadtester_requests_total{status="2xx"} 30');
+      expect((await h.post('/', task({ type: 'load', url: 'http://example.com/', requests: '5' }))).status).toBe(403);
+    } finally {
+      await new Promise((r) => target.close(r));
+    }
+  });
+
+  it('answers 404 for unknown paths and 413 for oversized bodies', async () => {
+    const h = await start();
+    expect((await h.post('/gate', canary)).status).toBe(404);
+    expect((await h.post('/', 'x'.repeat(MAX_BODY_BYTES + 1))).status).toBe(413);
+  });
+});
+
+describe('authorized', () => {
+  it('accepts only the exact bearer token', () => {
+    expect(authorized('Bearer abc', 'abc')).toBe(true);
+    expect(authorized('bearer  abc ', 'abc')).toBe(true);
+    expect(authorized('Bearer abcd', 'abc')).toBe(false);
+    expect(authorized('Basic abc', 'abc')).toBe(false);
+    expect(authorized(undefined, 'abc')).toBe(false);
+  });
+});
