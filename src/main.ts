@@ -27,7 +27,8 @@ import type { Informer, KubeClient } from './kube/port.ts';
 import { Resources } from './kube/resources.ts';
 import { type Logger, createLogger } from './log/logger.ts';
 import { PromRecorder } from './metrics/recorder.ts';
-import { globalNotifier } from './notifier/factory.ts';
+import { collectDefaultMetrics } from 'prom-client';
+import { globalNotifier, notifierBuilders } from './notifier/factory.ts';
 import { routerFactory, serviceRouterFactory } from './router/factory.ts';
 import { type RunningHttpServer, startHttpServer } from './server/http.ts';
 
@@ -118,10 +119,12 @@ async function startOperator(config: Config, log: Logger, kube: ApiKubeClient, v
   const http = createHttpClient({ userAgent: `${BINARY}/${version}` });
   const recorder = new PromRecorder();
   recorder.setInfo(version, config.meshProvider);
+  // process_* and nodejs_* (RSS, heap, event-loop lag) next to flagger_*.
+  collectDefaultMetrics({ register: recorder.registry });
 
   const canaries = kube.informer(Resources.canary, scope);
   const store = new CanaryStore({ kube, cache: canaries, clock });
-  const notifier = globalNotifier(config);
+  const notifier = globalNotifier(config, notifierBuilders(http));
   if (notifier.type !== 'none') log.info('global notifications enabled', { provider: notifier.type });
   const events = new KubeEventSink({
     kube,
@@ -129,6 +132,7 @@ async function startOperator(config: Config, log: Logger, kube: ApiKubeClient, v
     eventWebhook: config.eventWebhook,
     clusterName: config.clusterName,
     globalNotifier: notifier.notifier,
+    noCrossNamespaceRefs: config.noCrossNamespaceRefs,
     ...(scope === undefined ? {} : { namespace: scope }),
     clock,
   });

@@ -4,7 +4,7 @@ import { type Clock, type Timer, jittered, systemClock } from './clock.ts';
 import { KubeApiError } from './errors.ts';
 import { deepFreeze, isRecord, toKubeObject } from './json.ts';
 import { type KubeObject, type ObjectKey, type ResourceType, keyOf, keyString } from './objects.ts';
-import type { Informer, InformerEvent, InformerHealth } from './port.ts';
+import { FIELD_MANAGER, type Informer, type InformerEvent, type InformerHealth } from './port.ts';
 
 /** One event of a watch stream, as the API server sends it (`ADDED`, `MODIFIED`, `DELETED`, `BOOKMARK`, `ERROR`). */
 export interface WatchEvent {
@@ -359,7 +359,7 @@ export class WatchInformer implements Informer {
       this.#log.warn('ignoring an object without metadata.name');
       return undefined;
     }
-    return deepFreeze(obj);
+    return deepFreeze(withOwnManagedFields(obj));
   }
 
   #replaceAll(result: ListResult): void {
@@ -449,4 +449,17 @@ export function clientNodeWatchSource(options: ClientNodeSourceOptions): ListWat
       return { abort: () => controller.abort() };
     },
   };
+}
+
+/**
+ * Keeps only Fledge's own `managedFields` entries in the cache: the others (controllers' status
+ * updates, kubectl's) are often half an object's size and nothing reads them.
+ */
+function withOwnManagedFields(obj: KubeObject): KubeObject {
+  const entries: unknown = (obj.metadata as { managedFields?: unknown }).managedFields;
+  if (!Array.isArray(entries)) return obj;
+  const own = entries.filter((e: unknown) => isRecord(e) && e['manager'] === FIELD_MANAGER);
+  if (own.length === entries.length) return obj;
+  const { managedFields: _all, ...metadata } = obj.metadata as KubeObject['metadata'] & { managedFields?: unknown };
+  return { ...obj, metadata: own.length > 0 ? { ...metadata, managedFields: own } : metadata } as KubeObject;
 }

@@ -153,6 +153,15 @@ options:
   kubeVersion: $KUBE_VERSION
   kubectlBinary: $kubectl
   quietPull: true
+componentsPatches:
+# kube-apiserver's default Service range is a /24: too small for the 1000-canary benchmark (3 Services
+# each). advertise-address: never depend on the machine's default route.
+- name: kube-apiserver
+  extraArgs:
+  - key: service-cluster-ip-range
+    value: 10.96.0.0/16
+  - key: advertise-address
+    value: 127.0.0.1
 EOF
   log "creating cluster '$name' (kwokctl $KWOK_VERSION, runtime binary, Kubernetes $KUBE_VERSION, etcd $ETCD_VERSION)"
   # PATH: kwokctl looks kubectl up on PATH first. `9>&-`: the daemons must not inherit the lock.
