@@ -272,6 +272,33 @@ describe('KubeClient over client-node (real API server)', () => {
     informer.stop();
   });
 
+  it('with a watch scope, namespaces share one informer and see only their own objects', async () => {
+    const a = await createTestNamespace('kube-scope-a');
+    const b = await createTestNamespace('kube-scope-b');
+    const kube = client({ watchScope: {} });
+    const viewA = kube.informer(Resources.configMap, a);
+    const viewB = kube.informer(Resources.configMap, b);
+    const all = kube.informer(Resources.configMap);
+    expect(kube.informer(Resources.configMap, a)).toBe(viewA);
+    const seenA: string[] = [];
+    viewA.onChange((e, o) => seenA.push(`${e}:${o.metadata.namespace}/${o.metadata.name}`));
+    await kube.create(configMap(a, 'in-a', { v: 'a' }));
+    await kube.create(configMap(b, 'in-b', { v: 'b' }));
+    await Promise.all([viewA.synced(), viewB.synced()]);
+    await waitFor(() => all.get({ namespace: b, name: 'in-b' }), { describe: 'the shared informer to see in-b' });
+    await waitFor(() => seenA.includes(`add:${a}/in-a`), { describe: 'view a to see in-a', timeoutMs: 15_000 });
+
+    expect(dataOf(viewA.get({ name: 'in-a' }))).toEqual({ v: 'a' });
+    expect(viewA.get({ name: 'in-b' })).toBeUndefined();
+    expect(viewB.list().map((o) => o.metadata.name)).toContain('in-b');
+    expect(viewB.list().every((o) => o.metadata.namespace === b)).toBe(true);
+    expect(seenA.every((s) => s.includes(`:${a}/`))).toBe(true);
+    // One watch serves both: stopping a view does not stop the shared informer.
+    viewA.stop();
+    await kube.create(configMap(b, 'later', { v: 'c' }));
+    await waitFor(() => viewB.get({ name: 'later' }), { describe: 'view b to see a later object', timeoutMs: 15_000 });
+  });
+
   it('informer keeps up when the server ends every watch after 1 s', async () => {
     const ns = await createTestNamespace('kube-shortwatch');
     const kube = client({ informer: { watchTimeoutSeconds: 1, minWatchMs: 0 } });
