@@ -6,6 +6,7 @@ import type { AlertProviderType, Canary } from '../apis/flagger/v1beta1/types.ts
 import { createHttpClient } from '../http/client.ts';
 import { FakeKube } from '../kube/fake.ts';
 import type { KubeObject } from '../kube/objects.ts';
+import { Resources } from '../kube/resources.ts';
 import type { NotifierBuilder, NotifierSettings } from '../notifier/factory.ts';
 import { NopNotifier } from '../notifier/nop.ts';
 import type { Notification, Notifier } from '../notifier/notifier.ts';
@@ -293,8 +294,116 @@ describe('KubeEventSink.alert', () => {
     expect(errors).toEqual(['alert provider nope.apps error', 'alert provider broken.apps error']);
   });
 
-  it('logs "not yet supported" for a chat backend that is not implemented, without throwing or leaking the URL', async () => {
-    const kube = new FakeKube([alertProvider('chat', { type: 'discord', address: 'https://discord.example/s3cr3t' })]);
+  it('posts through the real notifiers and logs only the provider, its type and origin on failure', async () => {
+    const receiver = new Receiver();
+    const base = await receiver.start();
+    try {
+      const kube = new FakeKube([
+        alertProvider('chat', { type: 'discord', address: `${base}/api/webhooks/1/s3cr3tpath` }),
+        alertProvider('teams', { type: 'msteams', secretRef: { name: 'teams-secret' } }),
+        newSecret('teams-secret', { address: `${base}/webhookb2/t0psecret`, token: 'tok-123456' }),
+      ]);
+      const { log, lines } = memoryLogger();
+      const events = new KubeEventSink({
+        kube,
+        http: createHttpClient(),
+        eventWebhook: '',
+        clusterName: 'prod',
+        globalNotifier: new NopNotifier(),
+      });
+      const canary = canaryOf({
+        analysis: {
+          alerts: [
+            { name: 'a', providerRef: { name: 'chat' } },
+            { name: 'b', severity: 'error', providerRef: { name: 'teams' } },
+          ],
+        },
+      });
+      const ctx: Ctx = { signal: new AbortController().signal, log };
+      await events.alert(ctx, canary, { message: 'Canary failed', severity: 'error', metadata: false });
+      expect(receiver.received.map((r) => r.path).sort()).toEqual([
+        '/api/webhooks/1/s3cr3tpath/slack',
+        '/webhookb2/t0psecret',
+      ]);
+      expect(receiver.received.find((r) => r.path === '/webhookb2/t0psecret')?.body).toMatchObject({
+        themeColor: 'FF0000',
+        sections: [{ activityTitle: 'Canary failed', facts: [{ name: 'Cluster', value: 'prod' }] }],
+      });
+
+      receiver.status = 500;
+      await expect(
+        events.alert(ctx, canary, { message: 'x', severity: 'error', metadata: false }),
+      ).resolves.toBeUndefined();
+      const errors = lines.filter((l) => l['level'] === 'error');
+      expect(errors.map((l) => [l['msg'], l['providerType'], l['host']])).toEqual([
+        ['alert provider chat.apps error', 'discord', base],
+        ['alert provider teams.apps error', 'msteams', base],
+      ]);
+      const logged = JSON.stringify(lines);
+      expect(logged).toContain('bad response 500');
+      for (const secret of ['s3cr3tpath', 't0psecret', 'tok-123456']) expect(logged).not.toContain(secret);
+    } finally {
+      await receiver.stop();
+    }
+  });
+
+  it('reads address, token and proxy from the Secret through the informer cache', async () => {
+    const objects = [
+      alertProvider('p', { type: 'rocket', proxy: 'http://spec-proxy:3128', secretRef: { name: 's' } }),
+      alertProvider('q', { type: 'gchat', proxy: 'http://spec-proxy:3128', secretRef: { name: 'token-only' } }),
+      newSecret('s', { address: 'https://secret.example/hook', token: 'tk', proxy: 'http://proxy:3128' }),
+      newSecret('token-only', { token: 'tk2' }),
+    ];
+    const { events, posts, ctx, lines: lines0 } = setup(objects);
+    const kube = new FakeKube(objects);
+    const sink = new KubeEventSink({
+      kube,
+      http: createHttpClient(),
+      eventWebhook: '',
+      clusterName: '',
+      globalNotifier: new NopNotifier(),
+      notifiers: recordingBuilders().builders,
+    });
+    const canary = canaryOf({
+      analysis: {
+        alerts: [
+          { name: 'a', providerRef: { name: 'p' } },
+          { name: 'b', providerRef: { name: 'q' } },
+        ],
+      },
+    });
+    await events.alert(ctx, canary, { message: 'x', severity: 'info', metadata: false });
+    expect(posts.map((p) => p.settings)).toEqual([
+      {
+        url: 'https://secret.example/hook',
+        token: 'tk',
+        proxyUrl: 'http://proxy:3128',
+        username: 'flagger',
+        channel: 'general',
+      },
+    ]);
+    expect(JSON.stringify(lines0.filter((l) => l['level'] === 'error'))).toContain(
+      'secret token-only.apps does not contain an address',
+    );
+    // Once the informers have synced, provider and Secret come from their caches, not from the API.
+    await kube.informer(Resources.secret, 'apps').synced();
+    await kube.informer(Resources.alertProvider).synced();
+    kube.failOn({ verb: 'get' }, new Error('API get not expected'), 100);
+    const { log, lines } = memoryLogger();
+    await sink.alert({ signal: new AbortController().signal, log }, canary, {
+      message: 'x',
+      severity: 'info',
+      metadata: false,
+    });
+    const errors = lines.filter((l) => l['level'] === 'error');
+    expect(errors.map((l) => l['msg'])).toEqual(['alert provider q.apps error']);
+    expect(JSON.stringify(errors)).not.toContain('API get not expected');
+  });
+
+  it('honours -no-cross-namespace-refs', async () => {
+    const objects = [alertProvider('oncall', { type: 'slack', address: 'https://hooks.example/x' }, 'ops')];
+    const kube = new FakeKube(objects);
+    const { builders, posts } = recordingBuilders();
     const { log, lines } = memoryLogger();
     const events = new KubeEventSink({
       kube,
@@ -302,18 +411,21 @@ describe('KubeEventSink.alert', () => {
       eventWebhook: '',
       clusterName: '',
       globalNotifier: new NopNotifier(),
+      notifiers: builders,
+      noCrossNamespaceRefs: true,
     });
-    const canary = canaryOf({ analysis: { alerts: [{ name: 'a', providerRef: { name: 'chat' } }] } });
-    await expect(
-      events.alert({ signal: new AbortController().signal, log }, canary, {
-        message: 'x',
-        severity: 'info',
-        metadata: false,
-      }),
-    ).resolves.toBeUndefined();
-    const error = lines.find((l) => l['level'] === 'error');
-    expect(JSON.stringify(error)).toContain('not yet supported');
-    expect(JSON.stringify(lines)).not.toContain('s3cr3t');
+    const canary = canaryOf({
+      analysis: { alerts: [{ name: 'a', providerRef: { name: 'oncall', namespace: 'ops' } }] },
+    });
+    await events.alert({ signal: new AbortController().signal, log }, canary, {
+      message: 'x',
+      severity: 'error',
+      metadata: false,
+    });
+    expect(posts).toEqual([]);
+    expect(JSON.stringify(lines.find((l) => l['level'] === 'error'))).toContain(
+      'cross-namespace references are blocked',
+    );
   });
 
   it('logs a failing global notifier', async () => {

@@ -27,8 +27,9 @@ import type {
   Canary,
   CanaryWebhook,
 } from '../apis/flagger/v1beta1/types.ts';
-import type { HttpClient } from '../http/client.ts';
+import { type HttpClient, redactUrl } from '../http/client.ts';
 import { isRecord } from '../kube/json.ts';
+import type { KubeObject, ResourceType } from '../kube/objects.ts';
 import type { KubeClient } from '../kube/port.ts';
 import { Resources } from '../kube/resources.ts';
 import { type NotifierBuilder, createNotifier, notifierBuilders } from '../notifier/factory.ts';
@@ -56,7 +57,9 @@ export interface EventSinkOptions {
    * Providers outside the scope are read from the API.
    */
   readonly namespace?: string;
-  /** Notifier per AlertProvider type (tests substitute recorders). */
+  /** `-no-cross-namespace-refs`: AlertProviders of other namespaces are not read. */
+  readonly noCrossNamespaceRefs?: boolean;
+  /** Notifier per AlertProvider type (tests substitute recorders); default: the real ones over `http`. */
   readonly notifiers?: Readonly<Record<AlertProviderType, NotifierBuilder>>;
   readonly clock?: Clock;
 }
@@ -113,6 +116,13 @@ export function alertMetadata(canary: Canary): NotificationField[] {
 const decodeBase64 = (u: unknown): string | undefined =>
   typeof u === 'string' ? Buffer.from(u, 'base64').toString('utf8') : undefined;
 
+/** A resolved AlertProvider; `url` is a secret (log `redactUrl(url)` only). */
+interface ResolvedProvider {
+  readonly notifier: Notifier;
+  readonly type: AlertProviderType;
+  readonly url: string;
+}
+
 /** The {@link EventSink} of the operator. */
 export class KubeEventSink implements EventSink {
   readonly #o: EventSinkOptions;
@@ -122,7 +132,7 @@ export class KubeEventSink implements EventSink {
   constructor(options: EventSinkOptions) {
     this.#o = options;
     this.#clock = options.clock ?? systemClock;
-    this.#builders = options.notifiers ?? notifierBuilders;
+    this.#builders = options.notifiers ?? notifierBuilders(options.http);
   }
 
   async event(ctx: Ctx, canary: Canary, type: 'Normal' | 'Warning', message: string): Promise<void> {
@@ -185,44 +195,61 @@ export class KubeEventSink implements EventSink {
       if (!severityMatches(a.severity, alert.severity)) continue;
       const namespace = a.providerRef.namespace || (canary.metadata.namespace ?? '');
       const provider = `${a.providerRef.name}.${namespace}`;
+      let resolved: ResolvedProvider | undefined;
       try {
-        const notifier = await this.#notifierFor(a.providerRef.name, namespace);
-        if (!notifier) continue;
-        await notifier.post(ctx, notification);
+        if (this.#o.noCrossNamespaceRefs === true && namespace !== (canary.metadata.namespace ?? '')) {
+          throw new Error(`can't access AlertProvider ${provider}, cross-namespace references are blocked`);
+        }
+        resolved = await this.#resolve(a.providerRef.name, namespace);
+        await resolved.notifier.post(ctx, notification);
       } catch (err) {
-        ctx.log.error(`alert provider ${provider} error`, { alert: a.name, error: err });
+        // Only the provider's name, type and URL origin: the path and the token are secrets.
+        ctx.log.error(`alert provider ${provider} error`, {
+          alert: a.name,
+          ...(resolved ? { providerType: resolved.type, host: redactUrl(resolved.url) } : {}),
+          error: err,
+        });
       }
     }
   }
 
-  /** Builds the notifier of an AlertProvider; undefined (logged) when it can't be resolved. */
-  async #notifierFor(name: string, namespace: string): Promise<Notifier | undefined> {
+  /** Builds the notifier of an AlertProvider; throws (without secrets) when it can't be resolved. */
+  async #resolve(name: string, namespace: string): Promise<ResolvedProvider> {
     const obj = await this.#alertProviderObject(name, namespace);
     if (!obj) throw new Error(`AlertProvider ${name}.${namespace} not found`);
     const provider: AlertProvider = parseAlertProvider(obj);
     let url = provider.spec.address ?? '';
     let token = '';
+    let proxyUrl = provider.spec.proxy ?? '';
     const secretRef = provider.spec.secretRef;
     if (secretRef) {
-      const secret = await this.#o.kube.get(Resources.secret, { namespace, name: secretRef.name });
+      const secret = await this.#cached(Resources.secret, namespace, secretRef.name);
       if (!secret) throw new Error(`secretRef ${secretRef.name}.${namespace} not found`);
       const data = isRecord(secret['data']) ? secret['data'] : {};
+      // The CRD allows either `address` or `secretRef`; the Secret must then hold the address, and
+      // may hold `token` and (Fledge) `proxy`, which overrides `spec.proxy`.
       const address = decodeBase64(data['address']);
       if (address === undefined) throw new Error(`secret ${secretRef.name}.${namespace} does not contain an address`);
       url = address;
       token = decodeBase64(data['token']) ?? '';
+      proxyUrl = decodeBase64(data['proxy']) ?? proxyUrl;
     }
-    return createNotifier(
+    const notifier = createNotifier(
       provider.spec.type,
-      {
-        url,
-        token,
-        proxyUrl: provider.spec.proxy ?? '',
-        username: alertUsername(provider),
-        channel: alertChannel(provider),
-      },
+      { url, token, proxyUrl, username: alertUsername(provider), channel: alertChannel(provider) },
       this.#builders,
     );
+    return { notifier, type: provider.spec.type, url };
+  }
+
+  /** An object from the informer cache (the `-namespace` one, or the object's namespace's), else the API. */
+  async #cached(type: ResourceType, namespace: string, name: string): Promise<KubeObject | undefined> {
+    const scope = this.#o.namespace;
+    if (scope === undefined || scope === namespace) {
+      const informer = this.#o.kube.informer(type, scope ?? namespace);
+      if (informer.health().synced) return informer.get({ namespace, name });
+    }
+    return this.#o.kube.get(type, { namespace, name });
   }
 
   async #alertProviderObject(name: string, namespace: string): Promise<unknown> {

@@ -2,17 +2,26 @@
  * Builds the {@link Notifier} of an AlertProvider type or of the global `-slack-*` / `-msteams-*`
  * flags (Flagger pkg/notifier/factory.go). An empty URL gives a {@link NopNotifier}.
  *
- * Every type of the CRD has an entry in {@link notifierBuilders}; a type not implemented yet gets an
- * {@link UnsupportedNotifier}, whose `post` rejects with a clear error that callers log. Silently
- * dropping alerts would hide a misconfiguration, and crashing the operator for it would be worse.
- * Adding a chat backend is one entry here: `slack: (s) => new SlackNotifier(s)`.
+ * Every type of the CRD has an entry in {@link notifierBuilders} (slack, msteams, discord, rocket,
+ * gchat). {@link UnsupportedNotifier} remains for a type added to the CRD before its backend: its
+ * `post` rejects with a clear error that callers log, rather than silently dropping alerts.
+ *
+ * A generic JSON webhook is not an AlertProvider type: the CRD enum (shared with Flagger) has no
+ * `webhook`, so Fledge's generic JSON sink is the global `-event-webhook` / `EVENT_WEBHOOK_URL` and
+ * the canary's `type: event` webhooks (src/controller/events.ts), which receive every event.
  */
 import type { AlertProviderType } from '../apis/flagger/v1beta1/types.ts';
 import { alertProviderTypes, isAlertProviderType } from '../apis/flagger/v1beta1/types.ts';
 import type { Ctx } from '../controller/context.ts';
+import type { HttpClient } from '../http/client.ts';
 import { OperatorError } from '../kube/errors.ts';
+import { DiscordNotifier } from './discord.ts';
+import { GChatNotifier } from './gchat.ts';
+import { MSTeamsNotifier } from './msteams.ts';
 import { NopNotifier } from './nop.ts';
 import type { Notification, Notifier } from './notifier.ts';
+import { RocketNotifier } from './rocket.ts';
+import { SlackNotifier } from './slack.ts';
 
 /** Where and as whom a notifier posts. `url` and `token` are secrets: never log them. */
 export interface NotifierSettings {
@@ -57,14 +66,19 @@ export class UnsupportedNotifier implements Notifier {
   }
 }
 
-/** One builder per AlertProvider type; `satisfies` makes a new CRD type a compile error until wired. */
-export const notifierBuilders = {
-  slack: () => new UnsupportedNotifier('slack'),
-  msteams: () => new UnsupportedNotifier('msteams'),
-  discord: () => new UnsupportedNotifier('discord'),
-  rocket: () => new UnsupportedNotifier('rocket'),
-  gchat: () => new UnsupportedNotifier('gchat'),
-} satisfies Record<AlertProviderType, NotifierBuilder>;
+/**
+ * One builder per AlertProvider type, posting through `http`; `satisfies` makes a new CRD type a
+ * compile error until wired.
+ */
+export function notifierBuilders(http: HttpClient): Readonly<Record<AlertProviderType, NotifierBuilder>> {
+  return {
+    slack: (s) => new SlackNotifier(s, http),
+    msteams: (s) => new MSTeamsNotifier(s, http),
+    discord: (s) => new DiscordNotifier(s, http),
+    rocket: (s) => new RocketNotifier(s, http),
+    gchat: (s) => new GChatNotifier(s, http),
+  } satisfies Record<AlertProviderType, NotifierBuilder>;
+}
 
 /** Settings with only the URL required; missing fields are empty. */
 export type NotifierInput = Partial<NotifierSettings> & { readonly url: string };
@@ -76,7 +90,7 @@ export type NotifierInput = Partial<NotifierSettings> & { readonly url: string }
 export function createNotifier(
   type: string,
   input: NotifierInput,
-  builders: Readonly<Record<AlertProviderType, NotifierBuilder>> = notifierBuilders,
+  builders: Readonly<Record<AlertProviderType, NotifierBuilder>>,
 ): Notifier {
   if (!isAlertProviderType(type)) throw new UnknownNotifierError(type);
   if (input.url === '') return new NopNotifier();
@@ -107,7 +121,7 @@ export interface GlobalNotifierFlags {
  */
 export function globalNotifier(
   flags: GlobalNotifierFlags,
-  builders: Readonly<Record<AlertProviderType, NotifierBuilder>> = notifierBuilders,
+  builders: Readonly<Record<AlertProviderType, NotifierBuilder>>,
 ): { readonly notifier: Notifier; readonly type: AlertProviderType | 'none' } {
   if (flags.msteams.url !== '') {
     return {

@@ -1,0 +1,91 @@
+/**
+ * The POST every notifier shares (Flagger pkg/notifier/client.go): a JSON body, a 5 s deadline,
+ * `Authorization: Bearer <token>` when a token is set, and any non-2xx status is an error.
+ *
+ * Errors name the provider type, the method and the URL's origin only: hook URLs carry their secret
+ * in the path (Slack, Discord, Teams, Google Chat) and tokens are secrets, so neither may reach logs,
+ * Events or alert text. A response body quoted in an error is truncated and scrubbed of both.
+ */
+import type { Ctx } from '../controller/context.ts';
+import { type HttpClient, redactUrl } from '../http/client.ts';
+import { OperatorError } from '../kube/errors.ts';
+
+/** Deadline of one notification (Flagger: 5 s). */
+export const NOTIFIER_TIMEOUT_MS = 5000;
+
+/** Longest part of a response body quoted in an error. */
+const MAX_BODY_IN_ERROR = 200;
+
+/** A notification could not be delivered. The message never contains the URL path or the token. */
+export class NotifierError extends OperatorError {}
+
+/** Where to POST; `url`, `token` and `proxyUrl` are secrets. */
+export interface PostTarget {
+  /** AlertProvider type, for messages. */
+  readonly type: string;
+  readonly url: string;
+  readonly token: string;
+  readonly proxyUrl: string;
+}
+
+/**
+ * POSTs `payload` as JSON and resolves with the response body; rejects with {@link NotifierError} on
+ * a non-2xx status or when no response arrives. A non-empty token is sent as a bearer for every type
+ * (Flagger sends it for Slack only; Fledge documents the Secret's `token` as the bearer, which lets a
+ * token-protected relay stand in front of any chat).
+ *
+ * A per-provider proxy is refused rather than silently bypassed: the shared HTTP client
+ * (src/http/client.ts) takes proxies only from the environment (`HTTPS_PROXY`, `HTTP_PROXY`,
+ * `NO_PROXY`), which applies to every notifier.
+ */
+export async function postJson(ctx: Ctx, http: HttpClient, target: PostTarget, payload: unknown): Promise<string> {
+  const where = `${target.type} notification to ${redactUrl(target.url)}`;
+  if (target.proxyUrl !== '') {
+    throw new NotifierError(
+      `${where} not sent: a per-provider proxy is not supported yet; set HTTPS_PROXY/HTTP_PROXY in the operator's environment instead`,
+    );
+  }
+  const headers: Record<string, string> = { 'Content-Type': 'application/json' };
+  if (target.token !== '') headers['Authorization'] = `Bearer ${target.token}`;
+  let res;
+  try {
+    res = await http.request(ctx, {
+      method: 'POST',
+      url: target.url,
+      headers,
+      body: JSON.stringify(payload),
+      timeoutMs: NOTIFIER_TIMEOUT_MS,
+    });
+  } catch (err) {
+    // The HTTP client's messages already name the origin only.
+    throw new NotifierError(`${where} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+  if (res.status < 200 || res.status >= 300) {
+    const body = scrub(res.body, target).slice(0, MAX_BODY_IN_ERROR).trim();
+    throw new NotifierError(`${where} failed: bad response ${res.status}${body === '' ? '' : `: ${body}`}`);
+  }
+  return res.body;
+}
+
+/**
+ * Removes the URL, its path, its query and every path segment of 6 characters or more (hook ids and
+ * secrets), and the token, from text quoted back by a server.
+ */
+export function scrub(text: string, target: Pick<PostTarget, 'url' | 'token'>): string {
+  const secrets = [target.url, target.token, ...secretParts(target.url)]
+    .filter((s) => s.length >= 4)
+    .sort((a, b) => b.length - a.length);
+  let out = text;
+  for (const s of secrets) out = out.split(s).join('<redacted>');
+  return out;
+}
+
+function secretParts(url: string): string[] {
+  try {
+    const u = new URL(url);
+    const segments = u.pathname.split('/').filter((p) => p.length >= 6);
+    return [u.pathname === '/' ? '' : u.pathname, u.search, ...segments];
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,197 @@
+// Alerts on the local control plane: AlertProviders of every type point at local HTTP servers
+// standing in for Slack, Teams, Discord, Rocket.Chat and Google Chat. The operator must post the
+// exact Flagger payloads on initialization and on a rollback, and never log a provider's secrets.
+import { describe, expect, it } from 'vitest';
+import { startOperator } from './lib/operator.ts';
+import { type RecordedRequest, type WebhookServer, startWebhookServer } from './lib/webhook.ts';
+import { IMAGE_V2, applyAll, canary, podinfo, setImage, waitForPhase } from './lib/workload.ts';
+import { createTestNamespace, waitFor } from './support/index.ts';
+
+const CLUSTER = 'e2e-cluster';
+const INIT = 'New Deployment detected, initialization completed.';
+const TEAMS_PATH = '/webhookb2/teams-s3cr3t-path';
+const TEAMS_TOKEN = 'teams-t0ken-value';
+
+interface Field {
+  readonly name: string;
+  readonly value: string;
+}
+
+/** Flagger's Slack-format message (Slack, Discord, Rocket.Chat). */
+function slackLike(o: { channel: string; color: string; subject: string; text: string; fields: readonly Field[] }) {
+  return {
+    channel: o.channel,
+    username: 'flagger',
+    icon_url: '',
+    icon_emoji: ':rocket:',
+    attachments: [
+      {
+        color: o.color,
+        author_name: o.subject,
+        text: o.text,
+        mrkdwn_in: ['text'],
+        fields: o.fields.map((f) => ({ title: f.name, value: f.value, short: false })),
+      },
+    ],
+  };
+}
+
+function teams(o: { color: string; subject: string; text: string; fields: readonly Field[] }) {
+  return {
+    '@type': 'MessageCard',
+    '@context': 'http://schema.org/extensions',
+    themeColor: o.color,
+    summary: o.subject,
+    sections: [{ activityTitle: o.text, activitySubtitle: o.subject, facts: o.fields }],
+  };
+}
+
+function gchat(o: { subject: string; text: string; fields: readonly Field[] }) {
+  const section = (text: string) => ({ widgets: [{ textParagraph: { text } }] });
+  return {
+    cards: [
+      {
+        header: { title: 'Flagger', subtitle: o.subject, imageUrl: 'https://flagger.app/favicon.png' },
+        sections: [
+          section(`<font color=#848484><strong>${o.text}</strong></font>`),
+          ...o.fields.map((f) => section(`${f.name}<br><font color=#848484><strong>${f.value}</strong></font>`)),
+        ],
+      },
+    ],
+  };
+}
+
+/** The text of a received chat message, whatever its format. */
+function textOf(body: unknown): string {
+  const b = body as {
+    attachments?: { text?: string }[];
+    sections?: { activityTitle?: string }[];
+    cards?: { sections?: { widgets?: { textParagraph?: { text?: string } }[] }[] }[];
+  };
+  return (
+    b.attachments?.[0]?.text ??
+    b.sections?.[0]?.activityTitle ??
+    b.cards?.[0]?.sections?.[0]?.widgets?.[0]?.textParagraph?.text ??
+    ''
+  );
+}
+
+async function received(server: WebhookServer, path: string, match: (text: string) => boolean, what: string) {
+  return waitFor(() => server.requests(path).find((r) => match(textOf(r.body))), {
+    describe: `${what} at ${path}; got ${JSON.stringify(server.requests().map((r) => textOf(r.body)))}`,
+    timeoutMs: 30_000,
+  });
+}
+
+function expectJsonPost(r: RecordedRequest): void {
+  expect(r.method).toBe('POST');
+  expect(r.headers['content-type']).toBe('application/json');
+}
+
+describe('alerts', () => {
+  it('posts exact payloads to every provider type on initialization and rollback', async () => {
+    const ns = await createTestNamespace('alerts');
+    const [slack, msteams, discord, rocket, chat, hooks] = await Promise.all([
+      startWebhookServer(),
+      startWebhookServer(),
+      startWebhookServer(),
+      startWebhookServer(),
+      startWebhookServer(),
+      startWebhookServer(),
+    ]);
+    hooks.respond('/check', 200);
+    const provider = (name: string, spec: Record<string, unknown>) => ({
+      apiVersion: 'flagger.app/v1beta1',
+      kind: 'AlertProvider',
+      metadata: { name, namespace: ns },
+      spec,
+    });
+    await applyAll(
+      [
+        ...podinfo(ns),
+        provider('slack', { type: 'slack', channel: 'deploys', address: slack.url('/services/T0/B0/x') }),
+        provider('teams', { type: 'msteams', secretRef: { name: 'teams-url' } }),
+        {
+          apiVersion: 'v1',
+          kind: 'Secret',
+          metadata: { name: 'teams-url', namespace: ns },
+          type: 'Opaque',
+          stringData: { address: msteams.url(TEAMS_PATH), token: TEAMS_TOKEN },
+        },
+        provider('discord', { type: 'discord', address: discord.url('/api/webhooks/1/abc') }),
+        provider('rocket', { type: 'rocket', channel: 'ops', address: rocket.url('/hooks/r0') }),
+        provider('gchat', { type: 'gchat', address: chat.url('/v1/spaces/AAA/messages') }),
+        canary(ns, {
+          analysis: {
+            threshold: 2,
+            webhooks: [{ name: 'acceptance', type: 'rollout', url: hooks.url('/check'), timeout: '5s' }],
+            alerts: [
+              { name: 'slack', severity: 'info', providerRef: { name: 'slack' } },
+              { name: 'teams', severity: 'info', providerRef: { name: 'teams', namespace: ns } },
+              { name: 'discord', severity: 'info', providerRef: { name: 'discord' } },
+              // No severity: info (Flagger never sends these).
+              { name: 'rocket', providerRef: { name: 'rocket' } },
+              { name: 'gchat', severity: 'info', providerRef: { name: 'gchat' } },
+            ],
+          },
+        }),
+      ],
+      ns,
+    );
+    const operator = await startOperator({ namespace: ns, args: ['-cluster-name', CLUSTER] });
+    await waitForPhase(ns, 'Initialized');
+
+    const subject = `podinfo.${ns}`;
+    const initFields: Field[] = [
+      { name: 'Cluster', value: CLUSTER },
+      { name: 'Target', value: `Deployment/podinfo.${ns}` },
+      { name: 'Failed checks threshold', value: '2' },
+      { name: 'Progress deadline', value: '60s' },
+      { name: 'Traffic routing', value: 'Weight step: 20 max: 60' },
+    ];
+    const isInit = (t: string) => t.includes(INIT);
+    const [s, t, d, r, g] = await Promise.all([
+      received(slack, '/services/T0/B0/x', isInit, 'slack init'),
+      received(msteams, TEAMS_PATH, isInit, 'teams init'),
+      received(discord, '/api/webhooks/1/abc/slack', isInit, 'discord init'),
+      received(rocket, '/hooks/r0', isInit, 'rocket init'),
+      received(chat, '/v1/spaces/AAA/messages', isInit, 'gchat init'),
+    ]);
+    for (const req of [s, t, d, r, g]) expectJsonPost(req);
+    expect(s.body).toEqual(slackLike({ channel: 'deploys', color: 'good', subject, text: INIT, fields: initFields }));
+    expect(s.headers.authorization).toBeUndefined();
+    expect(t.body).toEqual(teams({ color: '0076D7', subject, text: INIT, fields: initFields }));
+    expect(t.headers.authorization).toBe(`Bearer ${TEAMS_TOKEN}`);
+    expect(d.body).toEqual(slackLike({ channel: 'general', color: 'good', subject, text: INIT, fields: initFields }));
+    expect(r.body).toEqual(slackLike({ channel: 'ops', color: '#0076D7', subject, text: INIT, fields: initFields }));
+    expect(g.body).toEqual(gchat({ subject, text: INIT, fields: initFields }));
+
+    // A failing acceptance check rolls the new revision back: an error alert that says why.
+    hooks.respond('/check', 500);
+    await setImage(ns, IMAGE_V2);
+    await waitForPhase(ns, 'Failed', { timeoutMs: 60_000 });
+    const isRollback = (text: string) => text.includes('Failed checks threshold reached 2');
+    const [se, te, de, re, ge] = await Promise.all([
+      received(slack, '/services/T0/B0/x', isRollback, 'slack rollback'),
+      received(msteams, TEAMS_PATH, isRollback, 'teams rollback'),
+      received(discord, '/api/webhooks/1/abc/slack', isRollback, 'discord rollback'),
+      received(rocket, '/hooks/r0', isRollback, 'rocket rollback'),
+      received(chat, '/v1/spaces/AAA/messages', isRollback, 'gchat rollback'),
+    ]);
+    // Which check failed, and how: the failing check's own message after Flagger's text.
+    const why =
+      `Failed checks threshold reached 2: Halt podinfo.${ns} advancement external check acceptance failed ` +
+      'HTTP 500 Internal Server Error: status 500';
+    const fields: Field[] = [{ name: 'Cluster', value: CLUSTER }];
+    expect(se.body).toEqual(slackLike({ channel: 'deploys', color: 'danger', subject, text: why, fields }));
+    expect(te.body).toEqual(teams({ color: 'FF0000', subject, text: why, fields }));
+    expect(de.body).toEqual(slackLike({ channel: 'general', color: 'danger', subject, text: why, fields }));
+    expect(re.body).toEqual(slackLike({ channel: 'ops', color: '#FF0000', subject, text: why, fields }));
+    expect(ge.body).toEqual(gchat({ subject, text: why, fields }));
+
+    // The Teams URL lives in a Secret: neither its path nor its token may reach the logs.
+    const logs = operator.logs();
+    expect(logs).not.toContain('teams-s3cr3t-path');
+    expect(logs).not.toContain(TEAMS_TOKEN);
+  });
+});
