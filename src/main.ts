@@ -142,6 +142,7 @@ async function startOperator(config: Config, log: Logger, kube: ApiKubeClient, v
     meshProvider: config.meshProvider,
     templates: kube.informer(Resources.metricTemplate, scope),
     secrets: namespacedCache(kube, Resources.secret, scope),
+    kube,
   });
   const checks = new AnalysisChecks({ http, events, recorder, metrics });
   const target = targetFactory({

@@ -93,7 +93,7 @@ describe('DefaultMetricChecker builtin metrics', () => {
       },
       sample: 99.5,
     });
-    expect(queries(prom)[0]).toContain('http_request_duration_seconds_count{kubernetes_namespace="test"');
+    expect(queries(prom)[0]).toContain('http_request_duration_seconds_count{ kubernetes_namespace="test"');
   });
 
   it("fails a low success rate with Flagger's words", async () => {
@@ -193,8 +193,8 @@ describe('DefaultMetricChecker builtin metrics', () => {
     );
   });
 
-  it('fails builtin metrics of providers without builtin queries, clearly', async () => {
-    const prom = await prometheus(() => 100);
+  it("runs the provider's builtin queries: Istio's for spec.provider istio", async () => {
+    const prom = await prometheus((q) => (q.startsWith('histogram_quantile') ? 120.7 : 100));
     const results = await checker({ metricsServer: prom.url }).evaluate(
       testCtx(),
       newCanary(
@@ -205,10 +205,20 @@ describe('DefaultMetricChecker builtin metrics', () => {
         { provider: 'istio' },
       ),
     );
-    expect(results.map((r) => r.result.message)).toEqual([
-      'builtin metrics for provider istio not yet supported',
-      'builtin metrics for provider istio not yet supported',
+    expect(results.map((r) => r.result.message)).toEqual(['success rate 100.00%', 'request duration 120ms']);
+    expect(queries(prom)).toEqual([
+      'sum( rate( istio_requests_total{ reporter="destination", destination_workload_namespace="test", destination_workload=~"podinfo", response_code!~"5.*" }[1m] ) ) / sum( rate( istio_requests_total{ reporter="destination", destination_workload_namespace="test", destination_workload=~"podinfo" }[1m] ) ) * 100',
+      'histogram_quantile( 0.99, sum( rate( istio_request_duration_milliseconds_bucket{ reporter="destination", destination_workload_namespace="test", destination_workload=~"podinfo" }[1m] ) ) by (le) )',
     ]);
+  });
+
+  it('fails builtin metrics of an unknown mesh provider, clearly', async () => {
+    const prom = await prometheus(() => 100);
+    const [e] = await checker({ metricsServer: prom.url, meshProvider: 'smi:linkerd' }).evaluate(
+      testCtx(),
+      newCanary([{ name: 'request-success-rate', thresholdRange: { min: 99 } }]),
+    );
+    expect(e?.result.message).toBe('builtin metrics: unknown provider "smi:linkerd"');
     expect(prom.requests).toHaveLength(0);
   });
 
@@ -359,15 +369,66 @@ describe('DefaultMetricChecker templates', () => {
     expect(badCreds?.result.message).not.toContain('hunter2');
   });
 
-  it('fails templates of providers not supported yet', async () => {
-    const templates = cache([template('dd', 'test', { type: 'datadog' }, 'avg:x{*}')]);
+  it('fails keptn templates clearly when no Kubernetes client is configured', async () => {
+    const templates = cache([template('k', 'test', { type: 'keptn' }, 'keptnmetric/test/m/1m/')]);
     const [e] = await checker({ metricsServer: 'http://p:9090', templates }).evaluate(
       testCtx(),
-      newCanary([{ name: 'dd', templateRef: { name: 'dd' } }]),
+      newCanary([{ name: 'k', templateRef: { name: 'k' } }]),
     );
     expect(e?.result.message).toBe(
-      'Metric template dd.test provider datadog error: provider datadog not yet supported',
+      'Metric template k.test provider keptn error: provider keptn needs a Kubernetes client, which is not configured',
     );
+  });
+
+  it('queries a Datadog template with the keys of its Secret (template namespace), never quoting them', async () => {
+    const dd = await startServer((_req, res) =>
+      json(res, 200, { status: 'ok', series: [{ pointlist: [[1700000000000, 0.42]] }] }),
+    );
+    servers.push(dd);
+    const templates = cache([
+      template(
+        'errors',
+        'monitoring',
+        { type: 'datadog', address: dd.url, secretRef: { name: 'dd' } },
+        'sum:errors{service:{{ target }}}.as_count()',
+      ),
+    ]);
+    const secrets = cache([
+      secret('dd', 'monitoring', { datadog_api_key: 'api-s3cr3t', datadog_application_key: 'app-s3cr3t' }),
+      secret('dd', 'test', { datadog_api_key: 'wrong', datadog_application_key: 'wrong' }),
+    ]);
+    const metric: CanaryMetric = {
+      name: 'errors',
+      interval: '30s',
+      templateRef: { name: 'errors', namespace: 'monitoring' },
+      thresholdRange: { max: 0.4 },
+    };
+    const [e] = await checker({ metricsServer: 'http://unused:9090', templates, secrets }).evaluate(
+      testCtx(),
+      newCanary([metric]),
+    );
+    const req = dd.requests[0];
+    const url = new URL(req?.url ?? '', 'http://x');
+    expect(url.pathname).toBe('/api/v1/query');
+    expect(url.searchParams.get('query')).toBe('sum:errors{service:podinfo}.as_count()');
+    expect(Number(url.searchParams.get('to')) - Number(url.searchParams.get('from'))).toBe(300);
+    expect(req?.headers['dd-api-key']).toBe('api-s3cr3t');
+    expect(req?.headers['dd-application-key']).toBe('app-s3cr3t');
+    expect(e?.result).toMatchObject({
+      passed: false,
+      value: 0.42,
+      message: 'Halt podinfo.test advancement errors 0.42 > 0.4',
+    });
+
+    const [missing] = await checker({
+      metricsServer: 'http://unused:9090',
+      templates,
+      secrets: cache([secret('dd', 'monitoring', { datadog_api_key: 'api-s3cr3t' })]),
+    }).evaluate(testCtx(), newCanary([metric]));
+    expect(missing?.result.message).toBe(
+      'Metric template errors.monitoring provider datadog error: datadog credentials does not contain datadog_application_key',
+    );
+    expect(missing?.result.message).not.toContain('s3cr3t');
   });
 
   it("reports template query failures with Flagger's words", async () => {
@@ -418,6 +479,23 @@ describe('DefaultMetricChecker templates', () => {
 });
 
 describe('DefaultMetricChecker.availability', () => {
+  it("checks a Datadog template's availability with its own endpoint and keys", async () => {
+    const dd = await startServer((_req, res) => json(res, 403, { errors: ['Forbidden'] }));
+    servers.push(dd);
+    const templates = cache([
+      template('dd', 'test', { type: 'datadog', address: dd.url, secretRef: { name: 'dd' } }, 'q'),
+    ]);
+    const secrets = cache([secret('dd', 'test', { datadog_api_key: 'k-s3cr3t', datadog_application_key: 'a-s3cr3t' })]);
+    const message = await checker({ metricsServer: 'http://unused:9090', templates, secrets }).availability(
+      testCtx(),
+      newCanary([{ name: 'x', templateRef: { name: 'dd' } }]),
+    );
+    expect(message).toMatch(/^datadog in metric template dd\.test not available: error response: Status 403/);
+    expect(message).not.toContain('s3cr3t');
+    expect(dd.requests.map((r) => r.url)).toEqual(['/api/v1/validate']);
+    expect(dd.requests[0]?.headers['dd-api-key']).toBe('k-s3cr3t');
+  });
+
   it('is undefined when Prometheus and the templates answer', async () => {
     const prom = await prometheus((q) => (q === 'vector(1)' ? 1 : 0));
     const templates = cache([template('t', 'test', { type: 'prometheus', address: prom.url }, 'up')]);

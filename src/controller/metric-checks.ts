@@ -19,7 +19,8 @@ import { observerFor } from '../metrics/observers/factory.ts';
 import type { MetricModel, Observer } from '../metrics/observers/observer.ts';
 import { renderQuery } from '../metrics/observers/render.ts';
 import { NoValuesFoundError } from '../metrics/providers/errors.ts';
-import { type PrometheusOptions, PrometheusProvider, prometheusCredentials } from '../metrics/providers/prometheus.ts';
+import { type ProviderConfig, type ProviderDeps, createProvider } from '../metrics/providers/factory.ts';
+import { PrometheusProvider } from '../metrics/providers/prometheus.ts';
 import type { MetricsProvider } from '../metrics/providers/provider.ts';
 import type { Ctx } from './context.ts';
 import type { CheckResult } from './ports.ts';
@@ -57,6 +58,10 @@ export interface MetricCheckerOptions {
   readonly secrets: Pick<Informer, 'get'>;
   /** Builds the observer of a provider (default: the observer factory). */
   readonly observer?: (provider: string, client: MetricsProvider) => Observer;
+  /** Kubernetes access for the keptn provider; keptn templates fail clearly without it. */
+  readonly kube?: ProviderDeps['kube'];
+  /** Builds the provider of a MetricTemplate (default: the provider factory). */
+  readonly provider?: (config: ProviderConfig, deps: ProviderDeps) => MetricsProvider;
 }
 
 /** One metric being evaluated. */
@@ -70,7 +75,7 @@ interface Job {
 /** Failure before any value could be read. */
 class MetricFailure extends Error {}
 
-/** Prometheus-backed MetricChecker (this version's scope: Prometheus templates, inline queries, builtin checks). */
+/** MetricChecker over builtin checks (Prometheus observers), inline queries and MetricTemplates of every provider type. */
 export class DefaultMetricChecker implements MetricChecker {
   readonly #o: MetricCheckerOptions;
 
@@ -183,7 +188,7 @@ export class DefaultMetricChecker implements MetricChecker {
 
   async #template(ctx: Ctx, { canary, metric, model }: Job): Promise<MetricEvaluation> {
     const { template, label } = this.#lookupTemplate(canary, metric);
-    const provider = this.#templateProvider(template, label);
+    const provider = this.#templateProvider(template, label, metric);
     let query: string;
     try {
       query = renderQuery(template.spec.query, model);
@@ -221,16 +226,15 @@ export class DefaultMetricChecker implements MetricChecker {
     }
   }
 
-  /** The provider of a template, with credentials from its Secret; throws MetricFailure. */
-  #templateProvider(template: MetricTemplate, label: string): MetricsProvider {
+  /**
+   * The provider of a template (any MetricTemplate type, through the provider factory), with
+   * credentials from its Secret in the template's namespace, read from the informer cache; throws
+   * MetricFailure.
+   */
+  #templateProvider(template: MetricTemplate, label: string, metric: CanaryMetric): MetricsProvider {
     const spec = template.spec.provider;
     const namespace = template.metadata.namespace ?? '';
-    if (spec.type !== 'prometheus') {
-      throw new MetricFailure(
-        `Metric template ${label} provider ${spec.type} error: provider ${spec.type} not yet supported`,
-      );
-    }
-    let credentials: Pick<PrometheusOptions, 'token' | 'username' | 'password'> = {};
+    let credentials: Record<string, string> | undefined;
     if (spec.secretRef !== undefined) {
       const secretName = spec.secretRef.name;
       const secret = this.#o.secrets.get({ namespace, name: secretName });
@@ -239,21 +243,12 @@ export class DefaultMetricChecker implements MetricChecker {
           `Metric template ${label} secret ${secretName} error: secrets "${secretName}" not found`,
         );
       }
-      try {
-        credentials = prometheusCredentials(secretData(secret));
-      } catch (err) {
-        throw new MetricFailure(`Metric template ${label} provider ${spec.type} error: ${errorText(err)}`);
-      }
+      credentials = secretData(secret);
     }
     try {
-      return new PrometheusProvider(
-        {
-          address: spec.address ?? '',
-          ...(spec.headers === undefined ? {} : { headers: spec.headers }),
-          ...(spec.insecureSkipVerify === true ? { insecureSkipVerify: true } : {}),
-          ...credentials,
-        },
-        this.#o.http,
+      return (this.#o.provider ?? createProvider)(
+        { provider: spec, credentials, metricInterval: metricInterval(metric) },
+        { http: this.#o.http, ...(this.#o.kube === undefined ? {} : { kube: this.#o.kube }) },
       );
     } catch (err) {
       throw new MetricFailure(`Metric template ${label} provider ${spec.type} error: ${errorText(err)}`);
@@ -267,7 +262,7 @@ export class DefaultMetricChecker implements MetricChecker {
       try {
         if (metric.templateRef !== undefined) {
           const { template, label } = this.#lookupTemplate(canary, metric);
-          const provider = this.#templateProvider(template, label);
+          const provider = this.#templateProvider(template, label, metric);
           try {
             if (!(await provider.isOnline(ctx)))
               return `${template.spec.provider.type} in metric template ${label} not available`;

@@ -42,8 +42,8 @@ describe('HttpObserver', () => {
     const { observer, queries } = await observerAnswering('99.123');
     await expect(observer.requestSuccessRate(testCtx(), model)).resolves.toBe(99.123);
     expect(queries()).toEqual([
-      'sum(rate(http_request_duration_seconds_count{kubernetes_namespace="test",kubernetes_pod_name=~"podinfo-[0-9a-zA-Z]+(-[0-9a-zA-Z]+)",status!~"5.*"}[1m]))' +
-        ' / sum(rate(http_request_duration_seconds_count{kubernetes_namespace="test",kubernetes_pod_name=~"podinfo-[0-9a-zA-Z]+(-[0-9a-zA-Z]+)"}[1m])) * 100',
+      'sum( rate( http_request_duration_seconds_count{ kubernetes_namespace="test", kubernetes_pod_name=~"podinfo-[0-9a-zA-Z]+(-[0-9a-zA-Z]+)", status!~"5.*" }[1m] ) )' +
+        ' / sum( rate( http_request_duration_seconds_count{ kubernetes_namespace="test", kubernetes_pod_name=~"podinfo-[0-9a-zA-Z]+(-[0-9a-zA-Z]+)" }[1m] ) ) * 100',
     ]);
   });
 
@@ -51,7 +51,7 @@ describe('HttpObserver', () => {
     const { observer, queries } = await observerAnswering('0.4567');
     await expect(observer.requestDurationMs(testCtx(), { ...model, interval: '30s' })).resolves.toBe(456);
     expect(queries()).toEqual([
-      'histogram_quantile(0.99, sum(rate(http_request_duration_seconds_bucket{kubernetes_namespace="test",kubernetes_pod_name=~"podinfo-[0-9a-zA-Z]+(-[0-9a-zA-Z]+)"}[30s])) by (le))',
+      'histogram_quantile( 0.99, sum( rate( http_request_duration_seconds_bucket{ kubernetes_namespace="test", kubernetes_pod_name=~"podinfo-[0-9a-zA-Z]+(-[0-9a-zA-Z]+)" }[30s] ) ) by (le) )',
     ]);
   });
 
