@@ -15,6 +15,8 @@ die() { echo "cluster build: $*" >&2; exit 1; }
 go_checked=
 require_go() {
   [ -z "$go_checked" ] || return 0
+  # The Go toolchain's usual home, for shells whose PATH lacks it.
+  command -v go >/dev/null 2>&1 || { [ -x /usr/local/go/bin/go ] && PATH=/usr/local/go/bin:$PATH; }
   command -v go >/dev/null 2>&1 || die "Go is not installed (need go >= 1.26 on PATH; see README 'Requirements')"
   local gover
   gover=$(go env GOVERSION | sed 's/^go//')
