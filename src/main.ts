@@ -4,8 +4,7 @@
  * recorder → Scheduler → ControlLoop, gated by leader election when enabled. SIGTERM/SIGINT stop
  * gracefully: ticks are aborted and awaited, the Lease is released, the process exits 0.
  */
-import { readFileSync, realpathSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { parseCanary } from './apis/flagger/v1beta1/parse.ts';
 import type { Canary } from './apis/flagger/v1beta1/types.ts';
 import { targetFactory } from './canary/factory.ts';
@@ -31,6 +30,7 @@ import { collectDefaultMetrics } from 'prom-client';
 import { globalNotifier, notifierBuilders } from './notifier/factory.ts';
 import { routerFactory, serviceRouterFactory } from './router/factory.ts';
 import { type RunningHttpServer, startHttpServer } from './server/http.ts';
+import { isEntryPoint, runMain, serveUntilSignal } from './cli/process.ts';
 
 /** The binary's name in usage and logs. */
 export const BINARY = 'fledge';
@@ -126,8 +126,10 @@ async function startOperator(config: Config, log: Logger, kube: ApiKubeClient, v
   const store = new CanaryStore({ kube, cache: canaries, clock });
   const notifier = globalNotifier(config, notifierBuilders(http));
   if (notifier.type !== 'none') log.info('global notifications enabled', { provider: notifier.type });
+  const secrets = namespacedCache(kube, Resources.secret, scope);
   const events = new KubeEventSink({
     kube,
+    secrets,
     http,
     eventWebhook: config.eventWebhook,
     clusterName: config.clusterName,
@@ -141,10 +143,10 @@ async function startOperator(config: Config, log: Logger, kube: ApiKubeClient, v
     metricsServer: config.metricsServer,
     meshProvider: config.meshProvider,
     templates: kube.informer(Resources.metricTemplate, scope),
-    secrets: namespacedCache(kube, Resources.secret, scope),
+    secrets,
     kube,
   });
-  const checks = new AnalysisChecks({ http, events, recorder, metrics });
+  const checks = new AnalysisChecks({ http, events, recorder, metrics, secrets });
   const target = targetFactory({
     kube,
     clock,
@@ -302,45 +304,17 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     return 1;
   }
 
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    process.once('SIGINT', () => resolve('SIGINT'));
-  });
-  log.info('shutting down', { signal });
-  const force = (): void => {
-    log.error('shutdown did not finish in time; exiting');
-    process.exit(1);
-  };
-  const timer = setTimeout(force, SHUTDOWN_TIMEOUT_MS);
-  timer.unref();
-  process.once('SIGTERM', force);
-  process.once('SIGINT', force);
-  try {
-    await operator.stop();
-  } catch (err) {
-    log.error('error during shutdown', { error: err });
-  }
-  kube.close();
-  log.info('stopped');
-  return 0;
-}
-
-function isEntryPoint(): boolean {
-  const script = process.argv[1];
-  if (script === undefined) return false;
-  try {
-    return import.meta.url === pathToFileURL(realpathSync(script)).href;
-  } catch {
-    return false;
-  }
-}
-
-if (isEntryPoint()) {
-  main(process.argv.slice(2), process.env).then(
-    (code) => process.exit(code),
-    (err: unknown) => {
-      process.stderr.write(`${BINARY}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-      process.exit(1);
+  return serveUntilSignal(
+    log,
+    async () => {
+      try {
+        await operator.stop();
+      } finally {
+        kube.close();
+      }
     },
+    SHUTDOWN_TIMEOUT_MS,
   );
 }
+
+if (isEntryPoint(import.meta.url)) runMain(BINARY, main);

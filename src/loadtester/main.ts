@@ -3,8 +3,7 @@
  * Kubernetes client (gates live in a ConfigMap) → metrics, executor, background runner → HTTP API.
  * SIGTERM/SIGINT: stop accepting requests, kill running commands and load tests, exit 0.
  */
-import { readFileSync, realpathSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { type ApiKubeClient, createKubeClient } from '../kube/client.ts';
 import { createLogger } from '../log/logger.ts';
 import {
@@ -19,6 +18,7 @@ import { LoadtesterMetrics } from './metrics.ts';
 import { TaskRunner } from './runner.ts';
 import { type RunningServer, createHandler, listen } from './server.ts';
 import { createExecutor } from './tasks.ts';
+import { isEntryPoint, runMain, serveUntilSignal } from '../cli/process.ts';
 
 export const BINARY = 'fledge-loadtester';
 
@@ -128,45 +128,17 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     return 1;
   }
 
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    process.once('SIGINT', () => resolve('SIGINT'));
-  });
-  log.info('shutting down', { signal });
-  const force = (): void => {
-    log.error('shutdown did not finish in time; exiting');
-    process.exit(1);
-  };
-  const timer = setTimeout(force, SHUTDOWN_TIMEOUT_MS);
-  timer.unref();
-  process.once('SIGTERM', force);
-  process.once('SIGINT', force);
-  try {
-    await loadtester.stop();
-  } catch (err) {
-    log.error('error during shutdown', { error: err });
-  }
-  kube.close();
-  log.info('stopped');
-  return 0;
-}
-
-function isEntryPoint(): boolean {
-  const script = process.argv[1];
-  if (script === undefined) return false;
-  try {
-    return import.meta.url === pathToFileURL(realpathSync(script)).href;
-  } catch {
-    return false;
-  }
-}
-
-if (isEntryPoint()) {
-  main(process.argv.slice(2), process.env).then(
-    (code) => process.exit(code),
-    (err: unknown) => {
-      process.stderr.write(`${BINARY}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-      process.exit(1);
+  return serveUntilSignal(
+    log,
+    async () => {
+      try {
+        await loadtester.stop();
+      } finally {
+        kube.close();
+      }
     },
+    SHUTDOWN_TIMEOUT_MS,
   );
 }
+
+if (isEntryPoint(import.meta.url)) runMain(BINARY, main);
