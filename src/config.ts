@@ -7,6 +7,7 @@
  *
  * Pure: {@link parseConfig} reads only its arguments, so it is unit-tested without a process.
  */
+import { type FlagSpec, flagUsage, parseFlags, parseGoDuration, splitList } from './cli/flags.ts';
 import { isMeshProvider, meshProviders } from './apis/flagger/v1beta1/types.ts';
 import { type Level, isLevel } from './log/logger.ts';
 
@@ -70,17 +71,6 @@ export class ConfigError extends Error {
     this.name = 'ConfigError';
     this.usage = usage;
   }
-}
-
-type Kind = 'string' | 'bool' | 'int' | 'duration';
-
-interface FlagSpec {
-  readonly name: string;
-  readonly kind: Kind;
-  readonly default: string;
-  readonly help: string;
-  /** Environment variable that, when non-empty, wins over the flag (Flagger's fromEnv). */
-  readonly env?: string;
 }
 
 const flags: readonly FlagSpec[] = [
@@ -170,54 +160,10 @@ const refused: Readonly<Record<string, string>> = {
   'kubeconfig-service-mesh': 'routing objects in a separate cluster are not supported',
 };
 
-const byName = new Map(flags.map((f) => [f.name, f]));
-
 /** The usage text printed with `-help` and after a bad flag. */
 export function usage(binary = 'fledge'): string {
-  const lines = [`Usage of ${binary}:`];
-  for (const f of flags) {
-    const type =
-      f.kind === 'bool' ? '' : ` ${f.kind === 'duration' ? 'duration' : f.kind === 'int' ? 'int' : 'string'}`;
-    lines.push(`  -${f.name}${type}`);
-    const shown = f.kind === 'string' ? JSON.stringify(f.default) : f.default;
-    const def = f.default === '' || (f.kind === 'bool' && f.default === 'false') ? '' : ` (default ${shown})`;
-    const env = f.env ? ` [env ${f.env}]` : '';
-    lines.push(`    \t${f.help}${def}${env}`);
-  }
-  return lines.join('\n');
+  return flagUsage(binary, flags);
 }
-
-const DURATION_UNITS: Readonly<Record<string, number>> = {
-  ns: 1e-6,
-  us: 1e-3,
-  µs: 1e-3,
-  ms: 1,
-  s: 1000,
-  m: 60_000,
-  h: 3_600_000,
-};
-
-/** Parses a Go duration (`10s`, `1m30s`, `500ms`, `0`) into milliseconds; undefined when malformed. */
-export function parseGoDuration(s: string): number | undefined {
-  if (s === '0') return 0;
-  const re = /(\d+(?:\.\d+)?|\.\d+)(ns|us|µs|ms|s|m|h)/y;
-  let total = 0;
-  let pos = 0;
-  while (pos < s.length) {
-    re.lastIndex = pos;
-    const m = re.exec(s);
-    if (!m?.[1] || !m[2]) return undefined;
-    total += Number(m[1]) * (DURATION_UNITS[m[2]] ?? Number.NaN);
-    pos = re.lastIndex;
-  }
-  return pos === 0 || !Number.isFinite(total) ? undefined : total;
-}
-
-const splitList = (s: string): string[] =>
-  s
-    .split(',')
-    .map((x) => x.trim())
-    .filter((x) => x !== '');
 
 /**
  * Parses `argv` (without node and script) with `env` for the Flagger env overrides.
@@ -229,59 +175,9 @@ export function parseConfig(
 ): Config | ConfigError {
   const text = usage();
   const fail = (message: string): ConfigError => new ConfigError(message, text);
-  const values = new Map<string, string>();
-  const given = new Set<string>();
-
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] ?? '';
-    if (arg === '--') {
-      if (i + 1 < argv.length) return fail(`unexpected argument "${argv[i + 1] ?? ''}"`);
-      break;
-    }
-    if (!arg.startsWith('-') || arg === '-') return fail(`unexpected argument "${arg}"`);
-    const body = arg.replace(/^--?/, '');
-    const eq = body.indexOf('=');
-    const rawName = eq >= 0 ? body.slice(0, eq) : body;
-    const name = rawName === 'h' ? 'help' : rawName;
-    if (refused[name] !== undefined) return fail(`flag -${name} is not supported: ${refused[name]}`);
-    const spec = byName.get(name);
-    if (!spec) return fail(`flag provided but not defined: -${rawName}`);
-    let value: string;
-    if (eq >= 0) value = body.slice(eq + 1);
-    else if (spec.kind === 'bool') value = 'true';
-    else {
-      const next = argv[i + 1];
-      if (next === undefined) return fail(`flag needs an argument: -${name}`);
-      value = next;
-      i++;
-    }
-    values.set(name, value);
-    given.add(name);
-  }
-
-  const str = (name: string): string => {
-    const spec = byName.get(name);
-    const fromEnv = spec?.env ? env[spec.env] : undefined;
-    if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
-    return values.get(name) ?? spec?.default ?? '';
-  };
-  const errors: string[] = [];
-  const bool = (name: string): boolean => {
-    const v = str(name).toLowerCase();
-    if (['1', 't', 'true'].includes(v)) return true;
-    if (['0', 'f', 'false'].includes(v)) return false;
-    errors.push(`invalid boolean value "${str(name)}" for flag -${name}`);
-    return false;
-  };
-  const int = (name: string, min: number, max = Number.MAX_SAFE_INTEGER): number => {
-    const v = str(name);
-    const n = /^-?\d+$/.test(v) ? Number(v) : Number.NaN;
-    if (!Number.isSafeInteger(n) || n < min || n > max) {
-      errors.push(`invalid value "${v}" for flag -${name}: want an integer from ${min} to ${max}`);
-      return min;
-    }
-    return n;
-  };
+  const parsed = parseFlags(argv, env, flags, refused);
+  if (typeof parsed === 'string') return fail(parsed);
+  const { str, bool, int, errors, given } = parsed;
 
   const logLevelRaw = str('log-level').toLowerCase();
   const logLevel = logLevelRaw === 'warning' ? 'warn' : logLevelRaw;
@@ -373,3 +269,6 @@ export function redactedConfig(config: Config): Record<string, unknown> {
     eventWebhook: secret(config.eventWebhook),
   };
 }
+
+// Kept for callers that imported it from here.
+export { parseGoDuration };

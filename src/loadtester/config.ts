@@ -6,7 +6,7 @@
  *
  * Pure: {@link parseLoadtesterConfig} reads only its arguments.
  */
-import { parseGoDuration } from '../config.ts';
+import { type FlagSpec, flagUsage, parseFlags, parseGoDuration } from '../cli/flags.ts';
 import { type Level, isLevel } from '../log/logger.ts';
 import { Allowlist, AllowlistError, splitAllowValue } from './allowlist.ts';
 import { DEFAULT_GATE_CONFIGMAP } from './gates.ts';
@@ -38,16 +38,6 @@ export class LoadtesterConfigError extends Error {
     super(message);
     this.name = new.target.name;
   }
-}
-
-type Kind = 'string' | 'bool' | 'int' | 'duration' | 'list';
-
-interface FlagSpec {
-  readonly name: string;
-  readonly kind: Kind;
-  readonly default: string;
-  readonly help: string;
-  readonly env?: string;
 }
 
 const FLAGS: readonly FlagSpec[] = [
@@ -97,18 +87,9 @@ const FLAGS: readonly FlagSpec[] = [
   { name: 'help', kind: 'bool', default: 'false', help: 'Print this help and exit.' },
 ];
 
-const byName = new Map(FLAGS.map((f) => [f.name, f]));
-
 /** The usage text. */
 export function loadtesterUsage(binary = 'fledge-loadtester'): string {
-  const lines = [`Usage of ${binary}:`];
-  for (const f of FLAGS) {
-    const type = f.kind === 'bool' ? '' : f.kind === 'list' ? ' value' : ` ${f.kind}`;
-    lines.push(`  -${f.name}${type}`);
-    const def = f.default === '' || (f.kind === 'bool' && f.default === 'false') ? '' : ` (default ${f.default})`;
-    lines.push(`    \t${f.help}${def}${f.env ? ` [env ${f.env}]` : ''}`);
-  }
-  return lines.join('\n');
+  return flagUsage(binary, FLAGS);
 }
 
 const K8S_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
@@ -121,48 +102,9 @@ export function parseLoadtesterConfig(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
 ): LoadtesterConfig | LoadtesterConfigError {
-  const values = new Map<string, string>();
-  const lists = new Map<string, string[]>();
-  const given = new Set<string>();
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] ?? '';
-    if (!arg.startsWith('-') || arg === '-' || arg === '--') {
-      return new LoadtesterConfigError(`unexpected argument "${arg}"`);
-    }
-    const body = arg.replace(/^--?/, '');
-    const eq = body.indexOf('=');
-    const raw = eq >= 0 ? body.slice(0, eq) : body;
-    const name = raw === 'h' ? 'help' : raw;
-    const spec = byName.get(name);
-    if (!spec) return new LoadtesterConfigError(`flag provided but not defined: -${raw}`);
-    let value: string;
-    if (eq >= 0) value = body.slice(eq + 1);
-    else if (spec.kind === 'bool') value = 'true';
-    else {
-      const next = argv[i + 1];
-      if (next === undefined) return new LoadtesterConfigError(`flag needs an argument: -${name}`);
-      value = next;
-      i++;
-    }
-    if (spec.kind === 'list') lists.set(name, [...(lists.get(name) ?? []), value]);
-    else values.set(name, value);
-    given.add(name);
-  }
-
-  const errors: string[] = [];
-  const str = (name: string): string => {
-    const spec = byName.get(name);
-    const fromEnv = spec?.env ? env[spec.env] : undefined;
-    if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
-    return values.get(name) ?? spec?.default ?? '';
-  };
-  const bool = (name: string): boolean => {
-    const v = str(name);
-    if (['1', 't', 'T', 'true', 'TRUE', 'True'].includes(v)) return true;
-    if (['0', 'f', 'F', 'false', 'FALSE', 'False'].includes(v)) return false;
-    errors.push(`invalid boolean value "${v}" for flag -${name}`);
-    return false;
-  };
+  const parsed = parseFlags(argv, env, FLAGS);
+  if (typeof parsed === 'string') return new LoadtesterConfigError(parsed);
+  const { str, bool, errors, given } = parsed;
 
   const portText = str('port');
   const port = /^\d+$/.test(portText) ? Number(portText) : Number.NaN;
@@ -190,7 +132,7 @@ export function parseLoadtesterConfig(
 
   let allowlist = Allowlist.parse([]);
   try {
-    allowlist = Allowlist.parse((lists.get('allow') ?? []).flatMap(splitAllowValue));
+    allowlist = Allowlist.parse(parsed.list('allow').flatMap(splitAllowValue));
   } catch (err) {
     if (!(err instanceof AllowlistError)) throw err;
     errors.push(err.message);
