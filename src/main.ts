@@ -30,7 +30,7 @@ import { collectDefaultMetrics } from 'prom-client';
 import { globalNotifier, notifierBuilders } from './notifier/factory.ts';
 import { routerFactory, serviceRouterFactory } from './router/factory.ts';
 import { type RunningHttpServer, startHttpServer } from './server/http.ts';
-import { isEntryPoint, runMain, serveUntilSignal } from './cli/process.ts';
+import { isEntryPoint, runMain, startAndServe } from './cli/process.ts';
 
 /** The binary's name in usage and logs. */
 export const BINARY = 'fledge';
@@ -295,24 +295,10 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   }
   log.info('connected to Kubernetes', { server: kube.server });
 
-  let operator: Operator;
-  try {
-    operator = await startOperator(config, log, kube, version);
-  } catch (err) {
-    log.error('cannot start', { error: err });
-    kube.close();
-    return 1;
-  }
-
-  return serveUntilSignal(
+  return startAndServe(
     log,
-    async () => {
-      try {
-        await operator.stop();
-      } finally {
-        kube.close();
-      }
-    },
+    () => startOperator(config, log, kube, version),
+    () => kube.close(),
     SHUTDOWN_TIMEOUT_MS,
   );
 }

@@ -30,6 +30,37 @@ export async function serveUntilSignal(log: Logger, stop: () => Promise<void>, t
   return 0;
 }
 
+/**
+ * Starts a service, then serves it until SIGTERM/SIGINT; `close` (the Kubernetes client) runs after
+ * the service stopped, or at once when it could not start (exit status 1).
+ */
+export async function startAndServe(
+  log: Logger,
+  start: () => Promise<{ stop(): Promise<void> }>,
+  close: () => void,
+  timeoutMs: number,
+): Promise<number> {
+  let service: { stop(): Promise<void> };
+  try {
+    service = await start();
+  } catch (err) {
+    log.error('cannot start', { error: err });
+    close();
+    return 1;
+  }
+  return serveUntilSignal(
+    log,
+    async () => {
+      try {
+        await service.stop();
+      } finally {
+        close();
+      }
+    },
+    timeoutMs,
+  );
+}
+
 /** True when the module at `moduleUrl` is the script Node was started with (not an import). */
 export function isEntryPoint(moduleUrl: string): boolean {
   const script = process.argv[1];

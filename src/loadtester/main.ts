@@ -18,7 +18,7 @@ import { LoadtesterMetrics } from './metrics.ts';
 import { TaskRunner } from './runner.ts';
 import { type RunningServer, createHandler, listen } from './server.ts';
 import { createExecutor } from './tasks.ts';
-import { isEntryPoint, runMain, serveUntilSignal } from '../cli/process.ts';
+import { isEntryPoint, runMain, startAndServe } from '../cli/process.ts';
 
 export const BINARY = 'fledge-loadtester';
 
@@ -119,24 +119,10 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     log.error('cannot start: gates are stored in a ConfigMap and need a Kubernetes API server', { error: err });
     return 1;
   }
-  let loadtester: Loadtester;
-  try {
-    loadtester = await startLoadtester(config, kube, log);
-  } catch (err) {
-    log.error('cannot start', { error: err });
-    kube.close();
-    return 1;
-  }
-
-  return serveUntilSignal(
+  return startAndServe(
     log,
-    async () => {
-      try {
-        await loadtester.stop();
-      } finally {
-        kube.close();
-      }
-    },
+    () => startLoadtester(config, kube, log),
+    () => kube.close(),
     SHUTDOWN_TIMEOUT_MS,
   );
 }
