@@ -4,7 +4,7 @@
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$FLEDGE_ROOT"
-fledge_ensure_apt openssl:openssl prometheus:prometheus
+fledge_ensure_apt openssl:openssl prometheus:prometheus htpasswd:apache2-utils
 bash test/cluster/build.sh all
 npm run typecheck
 npm run lint

@@ -339,3 +339,41 @@ describe('AnalysisChecks.checkProviders', () => {
     ]);
   });
 });
+
+describe('AnalysisChecks with headersSecretRef', () => {
+  it('sends the Secret headers from the cache, and a missing Secret fails the hook without naming a value', async () => {
+    const headers: (string | readonly string[] | undefined)[] = [];
+    const http: HttpClient = {
+      request(_ctx, req: HttpRequest) {
+        headers.push(req.headers?.['Authorization']);
+        return Promise.resolve({ status: 500, statusText: '', headers: {}, body: 'boom' });
+      },
+    };
+    const secret = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'auth', namespace: 'test' },
+      data: { Authorization: Buffer.from('Bearer t0p-s3cret').toString('base64') },
+    };
+    let present = true;
+    const events = fakeEvents();
+    const checks = new AnalysisChecks({
+      http,
+      events,
+      recorder: fakeRecorder(),
+      metrics: fakeMetrics(),
+      secrets: { get: (key) => (present && key.namespace === 'test' && key.name === 'auth' ? secret : undefined) },
+    });
+    const canary = newCanary([hook('pre', 'pre-rollout', { headersSecretRef: { name: 'auth' } })]);
+    expect((await checks.preRollout(testCtx(), canary)).passed).toBe(false);
+    expect(headers).toEqual(['Bearer t0p-s3cret']);
+    present = false;
+    expect((await checks.preRollout(testCtx(), canary)).passed).toBe(false);
+    expect(headers).toHaveLength(1);
+    expect(events.events.map((e) => e.message)).toEqual([
+      'Halt podinfo.test advancement pre-rollout check pre failed HTTP 500 Internal Server Error: boom',
+      'Halt podinfo.test advancement pre-rollout check pre failed headers secret "auth" not found in namespace test',
+    ]);
+    expect(JSON.stringify(events.events)).not.toContain('s3cret');
+  });
+});

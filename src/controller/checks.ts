@@ -7,6 +7,7 @@
 import { analysisOf } from '../apis/flagger/v1beta1/defaults.ts';
 import type { Canary, CanaryPhase, CanaryWebhook, WebhookType } from '../apis/flagger/v1beta1/types.ts';
 import type { HttpClient } from '../http/client.ts';
+import type { Informer } from '../kube/port.ts';
 import type { Ctx } from './context.ts';
 import type { MetricChecker } from './metric-checks.ts';
 import type { CheckOutcome, CheckResult, Checks, EventSink, GateType, Recorder } from './ports.ts';
@@ -20,6 +21,8 @@ export interface AnalysisChecksDeps {
   readonly metrics: MetricChecker;
   /** Wait before webhook retry `n`, in ms (tests shorten it). */
   readonly retryDelayMs?: (retry: number) => number;
+  /** Secret informer cache, for webhooks' `headersSecretRef`. */
+  readonly secrets?: Pick<Informer, 'get'>;
 }
 
 /** How each gate words its Events. */
@@ -151,6 +154,7 @@ export class AnalysisChecks implements Checks {
       hook,
       http: this.#d.http,
       ...(this.#d.retryDelayMs === undefined ? {} : { retryDelayMs: this.#d.retryDelayMs }),
+      ...(this.#d.secrets === undefined ? {} : { secrets: this.#d.secrets }),
     });
   }
 

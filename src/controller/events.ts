@@ -30,7 +30,7 @@ import type {
 import { type HttpClient, redactUrl } from '../http/client.ts';
 import { isRecord } from '../kube/json.ts';
 import type { KubeObject, ResourceType } from '../kube/objects.ts';
-import type { KubeClient } from '../kube/port.ts';
+import type { Informer, KubeClient } from '../kube/port.ts';
 import { Resources } from '../kube/resources.ts';
 import { type NotifierBuilder, createNotifier, notifierBuilders } from '../notifier/factory.ts';
 import type { Notification, NotificationField, Notifier, Severity } from '../notifier/notifier.ts';
@@ -62,6 +62,8 @@ export interface EventSinkOptions {
   /** Notifier per AlertProvider type (tests substitute recorders); default: the real ones over `http`. */
   readonly notifiers?: Readonly<Record<AlertProviderType, NotifierBuilder>>;
   readonly clock?: Clock;
+  /** Secret informer cache, for event webhooks' `headersSecretRef`. */
+  readonly secrets?: Pick<Informer, 'get'>;
 }
 
 /** True when an alert of `severity` goes to a provider subscribed at `subscribed`. */
@@ -156,7 +158,14 @@ export class KubeEventSink implements EventSink {
     await Promise.all(
       hooks.map(async (hook) => {
         try {
-          const result = await callWebhook(ctx, { canary, phase, hook, http: this.#o.http, extraMetadata });
+          const result = await callWebhook(ctx, {
+            canary,
+            phase,
+            hook,
+            http: this.#o.http,
+            extraMetadata,
+            ...(this.#o.secrets === undefined ? {} : { secrets: this.#o.secrets }),
+          });
           if (!result.ok)
             ctx.log.error('error sending event to webhook', { webhook: hook.name, error: result.message });
         } catch (err) {

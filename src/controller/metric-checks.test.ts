@@ -587,3 +587,106 @@ describe('helpers', () => {
     expect(goDuration(-250)).toBe('-250ms');
   });
 });
+
+describe('DefaultMetricChecker Fledge extensions (noData, dryRun)', () => {
+  const noTraffic =
+    'Halt advancement no values found for kubernetes metric request-success-rate probably podinfo.test is not receiving traffic: no values found';
+
+  it('fails a metric without data by default, as Flagger', async () => {
+    const prom = await prometheus(() => undefined);
+    const [e] = await checker({ metricsServer: prom.url }).evaluate(
+      testCtx(),
+      newCanary([{ name: 'request-success-rate', thresholdRange: { min: 99 } }]),
+    );
+    expect(e?.result.passed).toBe(false);
+    expect(e?.event).toEqual({ type: 'Warning', message: noTraffic });
+  });
+
+  it('counts no data as passed with noData: pass, and says so', async () => {
+    const prom = await prometheus(() => undefined);
+    const [e] = await checker({ metricsServer: prom.url }).evaluate(
+      testCtx(),
+      newCanary([{ name: 'request-success-rate', thresholdRange: { min: 99 }, noData: 'pass' }]),
+    );
+    const message = `${noTraffic} (noData: pass, counted as passed)`;
+    expect(e).toEqual({
+      result: { name: 'request-success-rate', kind: 'metric', passed: true, message },
+      event: { type: 'Normal', message },
+    });
+  });
+
+  it('skips a metric without data with noData: skip, for inline queries and templates too', async () => {
+    const prom = await prometheus(() => undefined);
+    const templates = cache([template('t', 'test', { type: 'prometheus', address: prom.url }, 'up')]);
+    const evaluations = await checker({ metricsServer: prom.url, templates }).evaluate(
+      testCtx(),
+      newCanary([
+        { name: 'inline', query: 'up', thresholdRange: { max: 1 }, noData: 'skip' },
+        { name: 'tpl', templateRef: { name: 't' }, thresholdRange: { max: 1 }, noData: 'skip' },
+        { name: 'strict', query: 'up', thresholdRange: { max: 1 } },
+      ]),
+    );
+    expect(evaluations.map((e) => e.result.passed)).toEqual([true, true, false]);
+    expect(evaluations[0]?.result.message).toBe(
+      'Halt advancement no values found for metric: inline (noData: skip, check skipped)',
+    );
+    expect(evaluations[1]?.event?.type).toBe('Normal');
+    expect(evaluations[1]?.result.message).toMatch(
+      /no values found for custom metric: tpl.*\(noData: skip, check skipped\)$/,
+    );
+  });
+
+  it('still fails an out-of-range value or a query error with a noData policy', async () => {
+    const prom = await prometheus((q) =>
+      q === 'low' ? 50 : { status: 500, body: { status: 'error', error: 'boom' } },
+    );
+    const evaluations = await checker({ metricsServer: prom.url }).evaluate(
+      testCtx(),
+      newCanary([
+        { name: 'low', query: 'low', thresholdRange: { min: 99 }, noData: 'pass' },
+        { name: 'broken', query: 'broken', thresholdRange: { min: 99 }, noData: 'skip' },
+      ]),
+    );
+    expect(evaluations.map((e) => e.result.passed)).toEqual([false, false]);
+    expect(evaluations.map((e) => e.event?.type)).toEqual(['Warning', 'Warning']);
+  });
+
+  it('measures and reports a dry-run metric but never fails it', async () => {
+    const prom = await prometheus((q) => (q.includes('http_request_duration_seconds_count') ? 80 : undefined));
+    const evaluations = await checker({ metricsServer: prom.url }).evaluate(
+      testCtx(),
+      newCanary([
+        { name: 'request-success-rate', thresholdRange: { min: 99 }, dryRun: true },
+        { name: 'new-query', query: 'absent', thresholdRange: { max: 1 }, dryRun: true },
+      ]),
+    );
+    const [rate, fresh] = evaluations;
+    const message =
+      'Dry-run metric request-success-rate would have failed: Halt podinfo.test advancement success rate 80.00% < 99%';
+    expect(rate).toEqual({
+      result: { name: 'request-success-rate', kind: 'metric', passed: true, message, value: 80, min: 99 },
+      sample: 80,
+      event: { type: 'Normal', message },
+    });
+    expect(fresh?.result).toMatchObject({
+      passed: true,
+      message: 'Dry-run metric new-query would have failed: Halt advancement no values found for metric: new-query',
+    });
+  });
+
+  it('reports a passing dry-run metric', async () => {
+    const prom = await prometheus(() => 100);
+    const [e] = await checker({ metricsServer: prom.url }).evaluate(
+      testCtx(),
+      newCanary([{ name: 'request-success-rate', thresholdRange: { min: 99 }, dryRun: true }]),
+    );
+    expect(e?.result).toMatchObject({
+      passed: true,
+      message: 'Dry-run metric request-success-rate passed: success rate 100.00%',
+    });
+    expect(e?.event).toEqual({
+      type: 'Normal',
+      message: 'Dry-run metric request-success-rate passed: success rate 100.00%',
+    });
+  });
+});

@@ -88,17 +88,19 @@ export class DefaultMetricChecker implements MetricChecker {
     const out: MetricEvaluation[] = [];
     const session = new Session(this.#o, canary);
     for (const metric of metrics) {
+      let evaluation: Evaluated;
       try {
-        out.push(await this.#evaluate(ctx, canary, metric, session));
+        evaluation = await this.#evaluate(ctx, canary, metric, session);
       } catch (err) {
         if (!(err instanceof MetricFailure)) throw err;
-        out.push(failed(metric, err.message));
+        evaluation = failed(metric, err.message);
       }
+      out.push(applyPolicies(metric, evaluation));
     }
     return out;
   }
 
-  async #evaluate(ctx: Ctx, canary: Canary, metric: CanaryMetric, session: Session): Promise<MetricEvaluation> {
+  async #evaluate(ctx: Ctx, canary: Canary, metric: CanaryMetric, session: Session): Promise<Evaluated> {
     const job: Job = { canary, metric, model: metricModel(canary, metric), session };
     // One source per metric: a template wins over an inline query, which wins over a builtin name
     // (Flagger runs every one that applies, e.g. a builtin check *and* a template named request-duration).
@@ -112,13 +114,13 @@ export class DefaultMetricChecker implements MetricChecker {
     );
   }
 
-  async #successRate(ctx: Ctx, { canary, metric, model, session: s }: Job): Promise<MetricEvaluation> {
+  async #successRate(ctx: Ctx, { canary, metric, model, session: s }: Job): Promise<Evaluated> {
     const observer = s.observer();
     let value: number;
     try {
       value = await observer.requestSuccessRate(ctx, model);
     } catch (err) {
-      return failed(metric, builtinQueryError(canary, metric, s.provider, err));
+      return failed(metric, builtinQueryError(canary, metric, s.provider, err), err instanceof NoValuesFoundError);
     }
     const range = bounds(metric, 'min');
     const who = canaryName(canary);
@@ -137,13 +139,13 @@ export class DefaultMetricChecker implements MetricChecker {
     });
   }
 
-  async #duration(ctx: Ctx, { canary, metric, model, session: s }: Job): Promise<MetricEvaluation> {
+  async #duration(ctx: Ctx, { canary, metric, model, session: s }: Job): Promise<Evaluated> {
     const observer = s.observer();
     let ms: number;
     try {
       ms = await observer.requestDurationMs(ctx, model);
     } catch (err) {
-      return failed(metric, builtinQueryError(canary, metric, s.provider, err));
+      return failed(metric, builtinQueryError(canary, metric, s.provider, err), err instanceof NoValuesFoundError);
     }
     // Thresholds are milliseconds, truncated to whole ones as Go's time.Duration(float) conversion does.
     const raw = bounds(metric, 'max');
@@ -167,7 +169,7 @@ export class DefaultMetricChecker implements MetricChecker {
     });
   }
 
-  async #inline(ctx: Ctx, { canary, metric, model, session: s }: Job): Promise<MetricEvaluation> {
+  async #inline(ctx: Ctx, { canary, metric, model, session: s }: Job): Promise<Evaluated> {
     let query: string;
     try {
       query = renderQuery(metric.query ?? '', model);
@@ -180,13 +182,13 @@ export class DefaultMetricChecker implements MetricChecker {
     } catch (err) {
       if (err instanceof MetricFailure) throw err;
       if (err instanceof NoValuesFoundError)
-        return failed(metric, `Halt advancement no values found for metric: ${metric.name}`);
+        return failed(metric, `Halt advancement no values found for metric: ${metric.name}`, true);
       return failed(metric, `Prometheus query failed for ${metric.name}: ${errorText(err)}`);
     }
     return custom(canary, metric, value);
   }
 
-  async #template(ctx: Ctx, { canary, metric, model }: Job): Promise<MetricEvaluation> {
+  async #template(ctx: Ctx, { canary, metric, model }: Job): Promise<Evaluated> {
     const { template, label } = this.#lookupTemplate(canary, metric);
     const provider = this.#templateProvider(template, label, metric);
     let query: string;
@@ -201,7 +203,11 @@ export class DefaultMetricChecker implements MetricChecker {
       value = await provider.runQuery(ctx, query);
     } catch (err) {
       if (err instanceof NoValuesFoundError) {
-        return failed(metric, `Halt advancement no values found for custom metric: ${metric.name}: ${errorText(err)}`);
+        return failed(
+          metric,
+          `Halt advancement no values found for custom metric: ${metric.name}: ${errorText(err)}`,
+          true,
+        );
       }
       return failed(metric, `Metric query failed for ${metric.name}: ${errorText(err)}`);
     }
@@ -413,11 +419,43 @@ function measured(
   };
 }
 
-function failed(metric: CanaryMetric, message: string): MetricEvaluation {
+/** An evaluation before the `noData` and `dryRun` policies: `noData` marks a query that found no values. */
+interface Evaluated extends MetricEvaluation {
+  readonly noData?: true;
+}
+
+function failed(metric: CanaryMetric, message: string, noData = false): Evaluated {
   return {
     result: { name: metric.name, kind: 'metric', passed: false, message },
     event: { type: 'Warning', message },
+    ...(noData ? { noData: true as const } : {}),
   };
+}
+
+/**
+ * Applies the Fledge extensions of a metric to its evaluation: `noData: pass|skip` turns a query
+ * that found no values into a passed or skipped check (Flagger always fails it, #1035, which stays
+ * the default), and `dryRun` reports the outcome, Normal Event included, without ever failing.
+ */
+export function applyPolicies(metric: CanaryMetric, evaluation: Evaluated): MetricEvaluation {
+  let out: MetricEvaluation = {
+    result: evaluation.result,
+    ...(evaluation.event === undefined ? {} : { event: evaluation.event }),
+    ...(evaluation.sample === undefined ? {} : { sample: evaluation.sample }),
+  };
+  const policy = metric.noData ?? 'fail';
+  if (evaluation.noData === true && !out.result.passed && policy !== 'fail') {
+    const message =
+      policy === 'pass'
+        ? `${out.result.message} (noData: pass, counted as passed)`
+        : `${out.result.message} (noData: skip, check skipped)`;
+    out = { result: { ...out.result, passed: true, message }, event: { type: 'Normal', message } };
+  }
+  if (metric.dryRun === true) {
+    const message = `Dry-run metric ${metric.name} ${out.result.passed ? 'passed' : 'would have failed'}: ${out.result.message}`;
+    out = { ...out, result: { ...out.result, passed: true, message }, event: { type: 'Normal', message } };
+  }
+  return out;
 }
 
 function builtinQueryError(canary: Canary, metric: CanaryMetric, provider: string, err: unknown): string {

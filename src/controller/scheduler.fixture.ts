@@ -30,7 +30,7 @@ import type { Weights } from '../router/router.ts';
 import { CanaryStore } from './canary-store.ts';
 import type { Ctx } from './context.ts';
 import type { CheckOutcome, CheckResult, Checks, EventSink, GateType, Recorder } from './ports.ts';
-import { Scheduler, type TickOutcome } from './scheduler.ts';
+import { Scheduler, type SchedulerOptions, type TickOutcome } from './scheduler.ts';
 
 export { NS };
 
@@ -187,6 +187,8 @@ export interface FixtureOptions {
   readonly objects?: readonly KubeObject[];
   /** `-mesh-provider` (default `kubernetes`). */
   readonly meshProvider?: string;
+  /** The namespace freeze lookup (none by default). */
+  readonly freeze?: SchedulerOptions['freeze'];
 }
 
 /** The podinfo Canary object the API server would hold, before any status. */
@@ -241,6 +243,7 @@ export class SchedulerFixture {
       events: this.sink,
       recorder: this.recorder,
       status: this.store,
+      ...(o.freeze === undefined ? {} : { freeze: o.freeze }),
     });
   }
 

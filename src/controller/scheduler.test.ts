@@ -1053,3 +1053,116 @@ describe('Scheduler: revertOnDeletion', () => {
     expect(fx.canaryObject().metadata.finalizers).toBeUndefined();
   });
 });
+
+describe('Scheduler: release windows (Fledge extension)', () => {
+  const iso = (fx: SchedulerFixture): string => new Date(fx.clock.now()).toISOString();
+
+  it('holds the first step outside the window, without failing, then proceeds when it opens', async () => {
+    const fx = newFixture({
+      analysis: { ...STEP_20_MAX_50, releaseWindows: { windows: [{ schedule: '10 0 * * *', duration: '1h' }] } },
+    });
+    await fx.initialize();
+    await fx.startRevision();
+    expect(iso(fx)).toBe('2026-01-01T00:03:00.000Z');
+    fx.clear();
+
+    await fx.ticks(6); // 00:04 … 00:09
+    expect(fx.routeWeights()).toEqual({ primary: 100, canary: 0 });
+    expect(fx.status()).toMatchObject({ phase: 'Progressing', canaryWeight: 0, failedChecks: 0 });
+    expect(fx.condition('Held')).toMatchObject({
+      status: 'True',
+      reason: 'OutsideReleaseWindow',
+      message: 'outside every release window (UTC); the next opens at 2026-01-01T00:10:00.000Z',
+    });
+    expect(fx.events()).toEqual([
+      'Halt podinfo.test advancement outside every release window (UTC); the next opens at 2026-01-01T00:10:00.000Z',
+    ]);
+    expect(fx.sink.alerts).toEqual([
+      {
+        message: 'Canary is held: outside every release window (UTC); the next opens at 2026-01-01T00:10:00.000Z',
+        severity: 'warn',
+        metadata: false,
+      },
+    ]);
+    expect(fx.checks.count('preRollout')).toBe(0);
+
+    await fx.tick(); // 00:10: the window opens
+    expect(iso(fx)).toBe('2026-01-01T00:10:00.000Z');
+    expect(fx.condition('Held')).toMatchObject({ status: 'False', reason: 'InReleaseWindow' });
+    expect(fx.events()).toContain('Release window open, resuming podinfo.test');
+    expect(fx.routeWeights()).toEqual({ primary: 80, canary: 20 });
+    expect(fx.sink.alerts).toHaveLength(1);
+    await fx.tickUntil('Promoting');
+    expect(fx.image('podinfo-primary')).toBe(IMAGE_V2);
+  });
+
+  it('holds promotion during a blackout, keeping the weight, then promotes', async () => {
+    const fx = newFixture({
+      analysis: { ...STEP_20_MAX_50, releaseWindows: { blackouts: [{ schedule: '7 0 * * *', duration: '5m' }] } },
+    });
+    await fx.initialize();
+    await fx.startRevision();
+    await fx.ticks(3); // 00:04 → 20, 00:05 → 40, 00:06 → 60
+    expect(fx.routeWeights()).toEqual({ primary: 40, canary: 60 });
+    fx.clear();
+
+    await fx.ticks(5); // 00:07 … 00:11: blackout
+    expect(fx.status()).toMatchObject({ phase: 'Progressing', canaryWeight: 60, failedChecks: 0 });
+    expect(fx.routeWeights()).toEqual({ primary: 40, canary: 60 });
+    expect(fx.image('podinfo-primary')).toBe(IMAGE_V1);
+    expect(fx.condition('Held')).toMatchObject({ status: 'True', reason: 'InBlackout' });
+    expect(fx.checks.count('gate:confirm-promotion')).toBe(0);
+    expect(fx.checks.count('analysis')).toBe(5);
+    expect(fx.sink.alerts.map((a) => a.message)).toEqual([
+      'Canary is held: inside blackout "7 0 * * *" for 5m (UTC) until 2026-01-01T00:12:00.000Z',
+    ]);
+
+    await fx.tick(); // 00:12
+    expect(fx.phase()).toBe('Promoting');
+    expect(fx.image('podinfo-primary')).toBe(IMAGE_V2);
+    expect(fx.condition('Held')).toMatchObject({ status: 'False' });
+  });
+
+  it('holds every canary of a frozen namespace, with the freeze reason, until the freeze is lifted', async () => {
+    let frozen: { source: string; reason: string } | undefined = {
+      source: 'ConfigMap test/fledge-freeze',
+      reason: 'year-end freeze',
+    };
+    const fx = newFixture({ analysis: STEP_20_MAX_50, freeze: () => Promise.resolve(frozen) });
+    await fx.initialize();
+    await fx.startRevision();
+    fx.clear();
+    await fx.ticks(3);
+    expect(fx.status()).toMatchObject({ phase: 'Progressing', canaryWeight: 0, failedChecks: 0 });
+    expect(fx.condition('Held')).toMatchObject({
+      status: 'True',
+      reason: 'Frozen',
+      message: 'frozen by ConfigMap test/fledge-freeze: year-end freeze',
+    });
+    expect(fx.sink.alerts.map((a) => a.message)).toEqual([
+      'Canary is held: frozen by ConfigMap test/fledge-freeze: year-end freeze',
+    ]);
+    frozen = undefined;
+    await fx.tick();
+    expect(fx.condition('Held')).toMatchObject({ status: 'False' });
+    expect(fx.routeWeights()).toEqual({ primary: 80, canary: 20 });
+  });
+
+  it('reports an invalid time zone as an invalid spec', async () => {
+    const fx = newFixture({
+      analysis: {
+        ...STEP_20_MAX_50,
+        releaseWindows: { timeZone: 'Mars/Olympus', windows: [{ schedule: '0 9 * * *', duration: '8h' }] },
+      },
+    });
+    await fx.initialize();
+    await fx.startRevision();
+    await fx.tick();
+    expect(fx.condition('Stalled')).toMatchObject({
+      status: 'True',
+      reason: 'InvalidSpec',
+      message: 'invalid releaseWindows: unknown time zone "Mars/Olympus"',
+    });
+    expect(fx.routeWeights()).toEqual({ primary: 100, canary: 0 });
+  });
+});

@@ -19,8 +19,11 @@ import { NotFoundError, OperatorError } from '../kube/errors.ts';
 import type { Router, Weights } from '../router/router.ts';
 import type { Clock, Ctx } from './context.ts';
 import type { CanaryStatusWriter, CheckOutcome, CheckResult, Checks, EventSink, Factories, Recorder } from './ports.ts';
+import { type Freeze, ReleaseWindowError, evaluateReleaseWindows, freezeDecision } from './release-windows.ts';
 import {
   type Blocker,
+  type Wanted,
+  heldCondition,
   mergeConditions,
   phaseKeepsCounters,
   promotedCondition,
@@ -56,6 +59,8 @@ export interface SchedulerOptions {
   readonly status: CanaryStatusWriter;
   /** Extra validation that needs operator settings or other canaries (cross-namespace refs, duplicate targets). */
   readonly verify?: (canary: Canary) => Blocker | undefined;
+  /** The freeze holding this canary's namespace (a `fledge-freeze` ConfigMap), if any. */
+  readonly freeze?: (ctx: Ctx, canary: Canary) => Promise<Freeze | undefined>;
 }
 
 /** What one tick achieved; the loop backs off after errors. */
@@ -264,6 +269,10 @@ export class Scheduler {
     const firstStep =
       weights.canary === 0 && (canary.status?.iterations ?? 0) === 0 && !(analysis?.mirror && weights.mirrored);
     if (firstStep) {
+      // Outside its release windows an analysis doesn't start (nor run its pre-rollout hooks).
+      const open = await this.#releaseWindow(ctx, canary);
+      if (!open) return { ok: true, phase };
+      canary = open;
       await this.#o.events.event(ctx, canary, 'Normal', `Starting canary analysis for ${targetName(canary)}`);
       const pre = await this.#o.checks.preRollout(ctx, canary);
       if (!pre.passed) return this.#failedCheck(ctx, canary, pre);
@@ -360,6 +369,9 @@ export class Scheduler {
     if (weights.canary < max) {
       const step = nextStepWeight(analysis, weights.canary);
       if (step <= 0) return { ok: true, phase };
+      const open = await this.#releaseWindow(ctx, canary);
+      if (!open) return { ok: true, phase };
+      canary = open;
       if (!weights.mirrored && phase === 'Progressing') {
         const gate = await this.#o.checks.gate(ctx, canary, 'confirm-traffic-increase');
         if (!gate.open) {
@@ -395,6 +407,12 @@ export class Scheduler {
     const want = analysisOf(canary)?.iterations ?? 0;
     const have = canary.status?.iterations ?? 0;
     if (want > have) {
+      // The first iteration sends the matched requests to the canary: a traffic increase.
+      if (have === 0) {
+        const open = await this.#releaseWindow(ctx, canary);
+        if (!open) return { ok: true, phase: canary.status?.phase ?? '' };
+        canary = open;
+      }
       await p.router.setRoutes(ctx, canary, { primary: 0, canary: TOTAL_WEIGHT, mirrored: false });
       this.#o.recorder.setWeight(canary, 0, TOTAL_WEIGHT);
       const updated = await this.#write(ctx, canary, { iterations: have + 1 });
@@ -423,6 +441,9 @@ export class Scheduler {
       await this.#o.events.event(ctx, updated, 'Normal', `Advance ${who(canary)} canary iteration ${have + 1}/${want}`);
       return { ok: true, phase };
     }
+    const open = await this.#releaseWindow(ctx, canary);
+    if (!open) return { ok: true, phase };
+    canary = open;
     if (!(await this.#promotionGate(ctx, canary))) return { ok: true, phase: 'WaitingPromotion' };
     if (want === have) {
       if (p.provider !== 'kubernetes') {
@@ -441,8 +462,58 @@ export class Scheduler {
 
   /** Confirm-promotion gate, then copy to primary and enter Promoting. */
   async #promote(ctx: Ctx, canary: Canary, p: Parts): Promise<TickOutcome> {
+    const open = await this.#releaseWindow(ctx, canary);
+    if (!open) return { ok: true, phase: canary.status?.phase ?? '' };
+    canary = open;
     if (!(await this.#promotionGate(ctx, canary))) return { ok: true, phase: 'WaitingPromotion' };
     return this.#copyToPrimary(ctx, canary, p.target);
+  }
+
+  /**
+   * Release windows (Fledge extension): undefined when the canary must not increase traffic or
+   * promote now, else the canary (with its status updated when a hold just ended). A namespace
+   * freeze holds like a closed window. The hold is no failure and counts no failed check; metric
+   * checks keep running, so a bad canary is still rolled back. The start of a hold sets the `Held` condition and records one Event
+   * and one warn alert; its end sets `Held` False and records one Event.
+   */
+  async #releaseWindow(ctx: Ctx, canary: Canary): Promise<Canary | undefined> {
+    const spec = analysisOf(canary)?.releaseWindows;
+    const current = canary.status?.conditions?.find((c) => c.type === 'Held');
+    const freeze = await this.#o.freeze?.(ctx, canary);
+    let decision: ReturnType<typeof evaluateReleaseWindows> = freeze ? freezeDecision(freeze) : { allowed: true };
+    if (decision.allowed && spec !== undefined) {
+      try {
+        decision = evaluateReleaseWindows(spec, this.#o.clock.now());
+      } catch (err) {
+        if (err instanceof ReleaseWindowError) throw new InvalidCanaryError(`invalid releaseWindows: ${err.message}`);
+        throw err;
+      }
+    }
+    if (decision.allowed) {
+      if (current?.status !== 'True') return canary;
+      const resumed = await this.#setConditions(ctx, canary, [heldCondition(undefined)]);
+      await this.#o.events.event(ctx, resumed, 'Normal', `Release window open, resuming ${who(canary)}`);
+      return resumed;
+    }
+    if (current?.status !== 'True' || current.reason !== decision.reason || current.message !== decision.message) {
+      const held = await this.#setConditions(ctx, canary, [heldCondition(decision)]);
+      if (current?.status !== 'True' || current.reason !== decision.reason) {
+        await this.#o.events.event(ctx, held, 'Normal', `Halt ${who(canary)} advancement ${decision.message}`);
+        await this.#o.events.alert(ctx, held, {
+          message: `Canary is held: ${decision.message}`,
+          severity: 'warn',
+          metadata: false,
+        });
+      }
+    }
+    return undefined;
+  }
+
+  /** Merges conditions into the status without touching the phase or its timestamps. */
+  async #setConditions(ctx: Ctx, canary: Canary, wanted: readonly Wanted[]): Promise<Canary> {
+    return this.#o.status.patchStatus(ctx, canary, {
+      conditions: mergeConditions(canary.status?.conditions, wanted, this.#now()),
+    });
   }
 
   async #promotionGate(ctx: Ctx, canary: Canary): Promise<boolean> {
@@ -710,15 +781,17 @@ export class Scheduler {
     if (phase === 'Initialized' || phase === 'Succeeded') {
       next['lastPromotedSpec'] = patch.lastAppliedSpec ?? current.lastAppliedSpec;
     }
-    next['conditions'] = mergeConditions(
-      current.conditions,
-      [
-        promotedCondition(phase, canary.spec.targetRef.kind),
-        readyCondition(phase),
-        stalledCondition(phase, undefined, failure),
-      ],
-      now,
-    );
+    const wanted: Wanted[] = [
+      promotedCondition(phase, canary.spec.targetRef.kind),
+      readyCondition(phase),
+      stalledCondition(phase, undefined, failure),
+    ];
+    // A hold ends with the analysis (promotion, rollback, new revision).
+    const held = current.conditions?.find((c) => c.type === 'Held');
+    if (held?.status === 'True' && patch.phase !== undefined && patch.phase !== current.phase) {
+      wanted.push(heldCondition(undefined));
+    }
+    next['conditions'] = mergeConditions(current.conditions, wanted, now);
     next['lastTransitionTime'] = now;
     if (canary.metadata.generation !== undefined) next['observedGeneration'] = canary.metadata.generation;
     return this.#o.status.patchStatus(ctx, canary, next);

@@ -6,7 +6,7 @@ import type { CanaryCondition, CanaryPhase } from '../apis/flagger/v1beta1/types
 
 export type ConditionStatus = 'True' | 'False' | 'Unknown';
 
-interface Wanted {
+export interface Wanted {
   readonly type: string;
   readonly status: ConditionStatus;
   readonly reason: string;
@@ -111,4 +111,11 @@ export function mergeConditions(
 /** Flagger zeroes weight and iterations when leaving the phases that carry them. */
 export function phaseKeepsCounters(phase: CanaryPhase): boolean {
   return phase === 'Progressing' || phase === 'Waiting' || phase === 'Promoting';
+}
+
+/** Fledge's `Held` condition: True while release windows hold the canary (reason why), else False. */
+export function heldCondition(held: { reason: string; message: string } | undefined): Wanted {
+  return held === undefined
+    ? { type: 'Held', status: 'False', reason: 'InReleaseWindow', message: 'The canary may advance.' }
+    : { type: 'Held', status: 'True', reason: held.reason, message: held.message };
 }

@@ -2,7 +2,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Canary, CanaryStatus, CanaryWebhook } from '../apis/flagger/v1beta1/types.ts';
 import { createHttpClient } from '../http/client.ts';
 import { type Handler, type TestServer, startHttpsServer, startServer, testCtx } from '../http/server.fixture.ts';
-import { callWebhook, canaryChecksum, eventMetadata, webhookPayload } from './webhooks.ts';
+import type { KubeObject, ObjectKey } from '../kube/objects.ts';
+import { createLogger } from '../log/logger.ts';
+import type { Ctx } from './context.ts';
+import { callWebhook, canaryChecksum, eventMetadata, webhookHeaders, webhookPayload } from './webhooks.ts';
 
 const http = createHttpClient();
 const noDelay = (): number => 1;
@@ -302,6 +305,103 @@ describe('callWebhook', () => {
         },
       });
     });
+  });
+});
+
+describe('headersSecretRef (Flagger #1192)', () => {
+  const TOKEN = 'Bearer s3cr3t-t0ken-value';
+  const b64 = (v: string): string => Buffer.from(v, 'utf8').toString('base64');
+  function secretsOf(objects: readonly KubeObject[]): { get(key: ObjectKey): KubeObject | undefined } {
+    return {
+      get: (key) => objects.find((o) => o.metadata.name === key.name && o.metadata.namespace === key.namespace),
+    };
+  }
+  const secret = (name: string, namespace: string, data: Record<string, string>): KubeObject => ({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name, namespace },
+    data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, b64(v)])),
+  });
+  /** A ctx whose debug log lines are kept, to check no header value is logged. */
+  function loggingCtx(): { ctx: Ctx; lines: string[] } {
+    const lines: string[] = [];
+    const ctx: Ctx = { ...testCtx(), log: createLogger({ level: 'debug', write: (l) => lines.push(l) }) };
+    return { ctx, lines };
+  }
+  const hook = (url: string, extra: Partial<CanaryWebhook> = {}): CanaryWebhook => ({
+    name: 'auth',
+    url,
+    headersSecretRef: { name: 'hook-auth' },
+    ...extra,
+  });
+
+  it('sends every key of the Secret as a header, without the trailing newline of a file', async () => {
+    const server = await serve(answer(200));
+    const secrets = secretsOf([
+      secret('hook-auth', 'test', { Authorization: `${TOKEN}\n`, 'X-Tenant': 'blue' }),
+      secret('hook-auth', 'other', { Authorization: 'Bearer wrong-namespace' }),
+    ]);
+    const res = await callWebhook(testCtx(), {
+      canary: newCanary(status),
+      phase: 'Progressing',
+      hook: hook(server.url),
+      http,
+      secrets,
+    });
+    expect(res.ok).toBe(true);
+    const req = server.requests[0];
+    expect(req?.headers['authorization']).toBe(TOKEN);
+    expect(req?.headers['x-tenant']).toBe('blue');
+    expect(req?.headers['content-type']).toBe('application/json');
+  });
+
+  it('keeps the values out of failure messages and logs, also after retries', async () => {
+    const server = await serve(answer(503, 'unavailable'));
+    const { ctx, lines } = loggingCtx();
+    const res = await callWebhook(ctx, {
+      canary: newCanary(status),
+      phase: 'Progressing',
+      hook: hook(server.url, { retries: 1 }),
+      http,
+      secrets: secretsOf([secret('hook-auth', 'test', { Authorization: TOKEN })]),
+      retryDelayMs: noDelay,
+    });
+    expect(res).toEqual({
+      ok: false,
+      status: 503,
+      message: 'HTTP 503 Service Unavailable: unavailable (after 2 attempts)',
+    });
+    expect(server.requests.map((r) => r.headers['authorization'])).toEqual([TOKEN, TOKEN]);
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.join('\n')).not.toContain('s3cr3t');
+    expect(res.message).not.toContain('s3cr3t');
+  });
+
+  it('fails without calling when the Secret is missing or no cache is given', async () => {
+    const server = await serve(answer(200));
+    const call = { canary: newCanary(status), phase: 'Progressing' as const, hook: hook(server.url), http };
+    expect(await callWebhook(testCtx(), { ...call, secrets: secretsOf([]) })).toEqual({
+      ok: false,
+      message: 'headers secret "hook-auth" not found in namespace test',
+    });
+    expect((await callWebhook(testCtx(), call)).message).toBe(
+      'headers secret "hook-auth" can\'t be read: no Secret cache',
+    );
+    expect(server.requests).toHaveLength(0);
+  });
+
+  it('refuses invalid names, reserved headers and values with line breaks, naming only the key', () => {
+    const canary = newCanary(status);
+    const check = (data: Record<string, string>): Record<string, string> | string =>
+      webhookHeaders({ canary, hook: hook('http://x'), secrets: secretsOf([secret('hook-auth', 'test', data)]) });
+    expect(check({ 'bad name': 'v' })).toBe('headers secret "hook-auth": key "bad name" is not a valid header name');
+    expect(check({ 'Content-Type': 'text/plain' })).toBe(
+      'headers secret "hook-auth": key "Content-Type" may not be set from a Secret',
+    );
+    const injected = check({ Authorization: `${TOKEN}\r\nX-Evil: 1` });
+    expect(injected).toBe('headers secret "hook-auth": the value of key "Authorization" is not a valid header value');
+    expect(JSON.stringify(injected)).not.toContain('s3cr3t');
+    expect(webhookHeaders({ canary, hook: { name: 'plain', url: 'http://x' } })).toEqual({});
   });
 });
 

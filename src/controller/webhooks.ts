@@ -8,7 +8,9 @@
  * - a failure reports the status and the start of the body also for 5xx answers, which Flagger's
  *   retrying client replaces by "giving up after N attempt(s)";
  * - the checksum is a SHA-256 of the same fields, not Flagger's FNV-32a of a Go `spew` dump (see
- *   {@link canaryChecksum}).
+ *   {@link canaryChecksum});
+ * - `headersSecretRef` (Flagger #1192) sends every key of a Secret in the canary's namespace as a
+ *   request header, read from the informer cache; the values never reach messages or logs.
  */
 import { createHash } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
@@ -16,6 +18,8 @@ import { webhookTimeoutMs } from '../apis/flagger/v1beta1/defaults.ts';
 import { ValidationError } from '../apis/flagger/v1beta1/errors.ts';
 import type { Canary, CanaryPhase, CanaryWebhook } from '../apis/flagger/v1beta1/types.ts';
 import { type HttpClient, type HttpResponse, HttpAbortedError, HttpNetworkError } from '../http/client.ts';
+import { isRecord } from '../kube/json.ts';
+import type { Informer } from '../kube/port.ts';
 import type { Ctx } from './context.ts';
 
 /** The JSON body of every webhook call (Flagger `CanaryWebhookPayload`). */
@@ -39,6 +43,8 @@ export interface WebhookCall {
   readonly extraMetadata?: Readonly<Record<string, string>>;
   /** Wait before retry `n` (1-based), in ms; default 250 ms doubling up to 2 s. */
   readonly retryDelayMs?: (retry: number) => number;
+  /** Secret informer cache, for `hook.headersSecretRef`; a hook with one fails clearly without it. */
+  readonly secrets?: Pick<Informer, 'get'>;
 }
 
 /** The outcome of one webhook call (after retries). */
@@ -122,6 +128,8 @@ export async function callWebhook(ctx: Ctx, call: WebhookCall): Promise<WebhookR
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     return { ok: false, message: `unsupported webhook URL scheme ${url.protocol}` };
   }
+  const extraHeaders = webhookHeaders(call);
+  if (typeof extraHeaders === 'string') return { ok: false, message: extraHeaders };
   const body = JSON.stringify(webhookPayload(call.canary, call.phase, hook, call.extraMetadata));
   const retries = Math.max(0, Math.trunc(hook.retries ?? 0));
   const delay = call.retryDelayMs ?? defaultRetryDelay;
@@ -135,7 +143,7 @@ export async function callWebhook(ctx: Ctx, call: WebhookCall): Promise<WebhookR
       res = await call.http.request(ctx, {
         method: 'POST',
         url: url.toString(),
-        headers: { 'Content-Type': 'application/json' },
+        headers: { ...extraHeaders, 'Content-Type': 'application/json' },
         body,
         timeoutMs,
         ...(hook.disableTLS === true ? { insecureSkipVerify: true } : {}),
@@ -153,6 +161,43 @@ export async function callWebhook(ctx: Ctx, call: WebhookCall): Promise<WebhookR
     if (!retryable(res.status)) break;
   }
   return last;
+}
+
+/** RFC 9110 field-name token. */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** RFC 9110 field-value characters: visible ASCII, space, tab and obs-text (no CR, LF or NUL). */
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+/** Headers a Secret may not set: the payload's own, and ones that would break the request. */
+const RESERVED_HEADERS = new Set(['content-type', 'content-length', 'host', 'transfer-encoding', 'connection']);
+
+/**
+ * The headers of `hook.headersSecretRef`: every key of the Secret (base64-decoded, without a
+ * trailing newline such as `echo > file` leaves) is a header. Returns a message when the Secret is
+ * missing or unusable; messages name the Secret and keys, never a value.
+ */
+export function webhookHeaders(
+  call: Pick<WebhookCall, 'canary' | 'hook' | 'secrets'>,
+): Record<string, string> | string {
+  const ref = call.hook.headersSecretRef;
+  if (ref === undefined) return {};
+  const label = `headers secret "${ref.name}"`;
+  if (call.secrets === undefined) return `${label} can't be read: no Secret cache`;
+  const secret = call.secrets.get({ namespace: call.canary.metadata.namespace ?? '', name: ref.name });
+  if (secret === undefined) return `${label} not found in namespace ${call.canary.metadata.namespace ?? ''}`;
+  const data = isRecord(secret) ? secret['data'] : undefined;
+  const headers: Record<string, string> = {};
+  if (!isRecord(data)) return headers;
+  for (const [key, encoded] of Object.entries(data)) {
+    if (typeof encoded !== 'string') continue;
+    if (!HEADER_NAME.test(key)) return `${label}: key "${key}" is not a valid header name`;
+    if (RESERVED_HEADERS.has(key.toLowerCase())) return `${label}: key "${key}" may not be set from a Secret`;
+    const value = Buffer.from(encoded, 'base64')
+      .toString('utf8')
+      .replace(/\r?\n$/, '');
+    if (!HEADER_VALUE.test(value)) return `${label}: the value of key "${key}" is not a valid header value`;
+    headers[key] = value;
+  }
+  return headers;
 }
 
 /** `HTTP 500 Internal Server Error: <first 200 characters of the body>`. */

@@ -22,6 +22,7 @@ import {
   conditionStatuses,
   h2UpgradePolicies,
   meshProviders,
+  metricNoDataPolicies,
   metricProviderTypes,
   sameSiteModes,
   simpleLoadBalancers,
@@ -444,6 +445,7 @@ describe('artifacts/flagger/crd.yaml', () => {
       ['canaries', 'spec.targetRef.kind', targetKinds],
       ['canaries', 'spec.autoscalerRef.kind', autoscalerKinds],
       ['canaries', 'spec.analysis.webhooks[].type', webhookTypes],
+      ['canaries', 'spec.analysis.metrics[].noData', metricNoDataPolicies],
       ['canaries', 'spec.analysis.alerts[].severity', alertSeverities],
       ['canaries', 'spec.analysis.sessionAffinity.sameSite', sameSiteModes],
       ['canaries', 'spec.service.trafficDistribution', trafficDistributions],
@@ -538,6 +540,14 @@ describe('artifacts/flagger/crd.yaml', () => {
     it('are exactly the documented fields, each described as such', () => {
       expect(describedPaths(rootSchema('canaries'), 'Fledge extension:').sort()).toEqual(
         [
+          'spec.analysis.metrics[].dryRun',
+          'spec.analysis.metrics[].noData',
+          'spec.analysis.releaseWindows',
+          'spec.analysis.webhooks[].headersSecretRef',
+          'spec.canaryAnalysis.metrics[].dryRun',
+          'spec.canaryAnalysis.metrics[].noData',
+          'spec.canaryAnalysis.releaseWindows',
+          'spec.canaryAnalysis.webhooks[].headersSecretRef',
           'status.checks',
           'status.conditions[].observedGeneration',
           'status.conditions[].type',

@@ -69,6 +69,14 @@ describe('parseCanary', () => {
     expect(canary.metadata.labels).toEqual({ 'app.kubernetes.io/name': 'podinfo' });
   });
 
+  it("keeps a webhook's headersSecretRef (Fledge extension)", () => {
+    const canary = parseCanary(
+      withField(example('istioCanary'), 'spec.analysis.webhooks.0.headersSecretRef', { name: 'auth' }),
+    );
+    expect(canary.spec.analysis?.webhooks?.[0]?.headersSecretRef).toEqual({ name: 'auth' });
+    expect(canary.spec.analysis?.webhooks?.[1]?.headersSecretRef).toBeUndefined();
+  });
+
   it('keeps A/B match conditions and a named target port', () => {
     const canary = parseCanary(example('abTesting'));
     expect(canary.spec.service?.targetPort).toBe('http');
@@ -180,6 +188,12 @@ describe('parseCanary', () => {
       'spec.analysis.webhooks[1].type: must be one of "", "confirm-rollout", "pre-rollout", "rollout", "confirm-promotion", "post-rollout", "event", "rollback", "confirm-traffic-increase", got "pre"',
     ],
     ['spec.analysis.webhooks.0.metadata.cmd', 5, 'spec.analysis.webhooks[0].metadata.cmd: must be a string, got 5'],
+    ['spec.analysis.webhooks.0.headersSecretRef', {}, 'spec.analysis.webhooks[0].headersSecretRef.name: is required'],
+    [
+      'spec.analysis.webhooks.0.headersSecretRef',
+      'auth',
+      'spec.analysis.webhooks[0].headersSecretRef: must be an object, got "auth"',
+    ],
     [
       'spec.analysis.alerts.0.severity',
       'critical',
@@ -433,5 +447,28 @@ describe('parseAlertProvider', () => {
 describe('examples', () => {
   it('are all exercised by a test', () => {
     expect(Object.keys(exampleManifests).sort()).toEqual([...canaryExamples, 'metricTemplate', 'alertProvider'].sort());
+  });
+});
+
+describe('Fledge metric extensions', () => {
+  it('reads noData and dryRun', () => {
+    const c = parseCanary(
+      withField(
+        withField(example('istioCanary'), 'spec.analysis.metrics.0.noData', 'skip'),
+        'spec.analysis.metrics.0.dryRun',
+        true,
+      ),
+    );
+    expect(c.spec.analysis?.metrics?.[0]).toMatchObject({ noData: 'skip', dryRun: true });
+    expect(c.spec.analysis?.metrics?.[1]).not.toHaveProperty('noData');
+  });
+
+  it('rejects an unknown noData policy and a non-boolean dryRun', () => {
+    expect(rejectCanary('spec.analysis.metrics.0.noData', 'ignore')).toBe(
+      'spec.analysis.metrics[0].noData: must be one of "fail", "pass", "skip", got "ignore"',
+    );
+    expect(rejectCanary('spec.analysis.metrics.1.dryRun', 'yes')).toBe(
+      'spec.analysis.metrics[1].dryRun: must be a boolean, got "yes"',
+    );
   });
 });

@@ -57,6 +57,8 @@ import type {
   HttpRewrite,
   HttpSettings,
   IngressRef,
+  ReleaseWindow,
+  ReleaseWindows,
   LoadBalancerSettings,
   LocalityDistribute,
   LocalityFailover,
@@ -95,6 +97,7 @@ import {
   h2UpgradePolicies,
   meshProviders,
   METRIC_TEMPLATE_KIND,
+  metricNoDataPolicies,
   metricProviderTypes,
   sameSiteModes,
   simpleLoadBalancers,
@@ -403,6 +406,8 @@ const metric = object<CanaryMetric>(
     query: str,
     templateRef: namespacedRef,
     templateVariables: stringMap,
+    noData: enumOf(metricNoDataPolicies),
+    dryRun: bool,
   },
 );
 
@@ -415,7 +420,19 @@ const webhook = object<CanaryWebhook>(
     metadata: stringMap,
     retries: int,
     disableTLS: bool,
+    headersSecretRef: localRef,
   },
+);
+
+/** Go-style durations of hours, minutes and seconds: `8h`, `1h30m`, `90s`. */
+export const WINDOW_DURATION_PATTERN = /^([0-9]+(h|m|s))+$/;
+const releaseWindow = object<ReleaseWindow>(
+  { schedule: str, duration: string({ pattern: WINDOW_DURATION_PATTERN }) },
+  {},
+);
+const releaseWindows = object<ReleaseWindows>(
+  {},
+  { timeZone: str, windows: array(releaseWindow), blackouts: array(releaseWindow) },
 );
 
 const alert = object<CanaryAlert>({ name: str, providerRef: namespacedRef }, { severity: enumOf(alertSeverities) });
@@ -454,6 +471,7 @@ const analysis: Decoder<CanaryAnalysis> = object<CanaryAnalysis>(
     metrics: array(metric),
     webhooks: array(webhook),
     alerts: array(alert),
+    releaseWindows,
   },
   oneOfRequired([
     ['interval', 'threshold', 'iterations'],

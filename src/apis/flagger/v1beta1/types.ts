@@ -480,7 +480,18 @@ export interface CanaryMetric {
   readonly query?: string;
   readonly templateRef?: NamespacedReference;
   readonly templateVariables?: Readonly<Record<string, string>>;
+  /**
+   * Fledge extension: what a query that returns no data counts as: `fail` (default, as Flagger),
+   * `pass`, or `skip` (left out of the tick's outcome).
+   */
+  readonly noData?: MetricNoDataPolicy;
+  /** Fledge extension: measure and report the metric, but never fail a check because of it. */
+  readonly dryRun?: boolean;
 }
+
+/** Fledge extension `analysis.metrics[].noData`. */
+export const metricNoDataPolicies = ['fail', 'pass', 'skip'] as const;
+export type MetricNoDataPolicy = (typeof metricNoDataPolicies)[number];
 
 /** `analysis.webhooks[]`. */
 export interface CanaryWebhook {
@@ -493,6 +504,11 @@ export interface CanaryWebhook {
   readonly metadata?: Readonly<Record<string, string>>;
   readonly retries?: number;
   readonly disableTLS?: boolean;
+  /**
+   * Fledge extension (Flagger #1192): a Secret in the canary's namespace whose every key is sent as
+   * a request header (e.g. `Authorization`). Values are never logged nor put in Events or alerts.
+   */
+  readonly headersSecretRef?: LocalObjectReference;
 }
 
 /** `analysis.alerts[]`. */
@@ -516,6 +532,23 @@ export interface SessionAffinity {
   readonly secure?: boolean;
 }
 
+/** One recurring window: opens at every time `schedule` (cron) fires, for `duration` (e.g. `8h`, `1h30m`). */
+export interface ReleaseWindow {
+  readonly schedule: string;
+  readonly duration: string;
+}
+
+/**
+ * `analysis.releaseWindows` (Fledge extension): when traffic may increase and promotion may happen.
+ * Outside every window (when `windows` is set) or inside a blackout, the canary holds.
+ */
+export interface ReleaseWindows {
+  /** IANA time zone of the schedules; default UTC. */
+  readonly timeZone?: string;
+  readonly windows?: readonly ReleaseWindow[];
+  readonly blackouts?: readonly ReleaseWindow[];
+}
+
 /** `spec.analysis` (and the deprecated `spec.canaryAnalysis`). */
 export interface CanaryAnalysis {
   readonly interval?: string;
@@ -533,6 +566,8 @@ export interface CanaryAnalysis {
   readonly sessionAffinity?: SessionAffinity;
   readonly metrics?: readonly CanaryMetric[];
   readonly webhooks?: readonly CanaryWebhook[];
+  /** Fledge extension: see {@link ReleaseWindows}. */
+  readonly releaseWindows?: ReleaseWindows;
   readonly alerts?: readonly CanaryAlert[];
 }
 
