@@ -99,7 +99,7 @@ const flags: readonly FlagSpec[] = [
     default: 'false',
     help: 'Accepted for Flagger compatibility; no effect.',
   },
-  { name: 'port', kind: 'int', default: '8080', help: 'Port of /metrics, /healthz and /readyz (0: any free port).' },
+  { name: 'port', kind: 'int', default: '8080', help: 'Port of /metrics, /healthz and /readyz (0 picks a free port).' },
   { name: 'slack-url', kind: 'string', default: '', env: 'SLACK_URL', help: 'Slack hook URL.' },
   { name: 'slack-token', kind: 'string', default: '', env: 'SLACK_TOKEN', help: 'Slack bot token.' },
   { name: 'slack-proxy-url', kind: 'string', default: '', env: 'SLACK_PROXY_URL', help: 'Slack proxy URL.' },
