@@ -12,7 +12,7 @@ import type { KubeObject } from '../kube/objects.ts';
 import type { KubeClient } from '../kube/port.ts';
 import { Resources } from '../kube/resources.ts';
 import { applyIfChanged, cachedObject } from './apply.ts';
-import { shortHash } from './hash.ts';
+import { memoFrozen, shortHash } from './hash.ts';
 import {
   type JsonObject,
   asArray,
@@ -84,6 +84,10 @@ export function isTrackedSecretType(type: unknown): boolean {
  * included when present.
  */
 export function configChecksum(obj: KubeObject): string {
+  return memoFrozen(obj, 'config', () => computeConfigChecksum(obj));
+}
+
+function computeConfigChecksum(obj: KubeObject): string {
   const data = asRecord(obj['data']);
   if (obj.kind === 'Secret') {
     const stringData = asStringMap(obj['stringData']);

@@ -20,7 +20,7 @@ import type { KubeClient } from '../kube/port.ts';
 import { Resources } from '../kube/resources.ts';
 import { applyIfChanged, cachedObject } from './apply.ts';
 import { ConfigNotFoundError, ConfigTracker, type TrackedConfigs, checksumsOf } from './config-tracker.ts';
-import { fenceOf, revisionHash } from './hash.ts';
+import { fenceOf, memoFrozen, revisionHash } from './hash.ts';
 import { HpaReconciler } from './hpa.ts';
 import { buildPrimaryDeployment, flaggerIdFor } from './primary-deployment.ts';
 import { canaryReadiness, parseTime, primaryReadiness } from './readiness.ts';
@@ -125,7 +125,9 @@ export class DeploymentController implements TargetController {
   revision(ctx: Ctx, canary: Canary): Revision {
     const target = this.#target(canary);
     const trackedConfigs = checksumsOf(this.#tracker.configs(ctx, canary, target));
-    return { hash: revisionHash(podTemplateOf(target), trackedConfigs), trackedConfigs, fence: fenceOf(target) };
+    const configsKey = Object.entries(trackedConfigs).sort().join(';');
+    const hash = memoFrozen(target, configsKey, () => revisionHash(podTemplateOf(target), trackedConfigs));
+    return { hash, trackedConfigs, fence: fenceOf(target) };
   }
 
   /**

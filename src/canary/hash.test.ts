@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, deterministicId, fenceOf, revisionHash, shortHash } from './hash.ts';
+import { canonicalJson, deterministicId, fenceOf, memoFrozen, revisionHash, shortHash } from './hash.ts';
 import { newDeployment, podinfoTemplate } from './fixtures.fixture.ts';
 
 /** Rebuilds `value` with every object's keys in reverse order (same content, other identity). */
@@ -100,5 +100,17 @@ describe('deterministicId', () => {
     expect(deterministicId('uid', 'hash2')).not.toBe(id);
     expect(deterministicId('uid2', 'hash')).not.toBe(id);
     expect(deterministicId('uidh', 'ash')).not.toBe(id);
+  });
+});
+
+describe('memoFrozen', () => {
+  it('computes once per frozen object and key, and every time for mutable objects', () => {
+    let calls = 0;
+    const compute = (): string => String(++calls);
+    const frozen = Object.freeze({ a: 1 });
+    expect([memoFrozen(frozen, 'k', compute), memoFrozen(frozen, 'k', compute)]).toEqual(['1', '1']);
+    expect(memoFrozen(frozen, 'other', compute)).toBe('2');
+    const mutable = { a: 1 };
+    expect([memoFrozen(mutable, 'k', compute), memoFrozen(mutable, 'k', compute)]).toEqual(['3', '4']);
   });
 });

@@ -91,3 +91,24 @@ export function deterministicId(...parts: readonly string[]): string {
   const variant = ((parseInt(hex.charAt(16), 16) & 0x3) | 0x8).toString(16);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
+
+const memo = new WeakMap<object, Map<string, string>>();
+
+/**
+ * `compute()` for `obj` and `key`, remembered while `obj` lives. Only frozen objects (informer
+ * cache entries, replaced, never changed, on update) are remembered: an idle tick then hashes nothing.
+ */
+export function memoFrozen(obj: object, key: string, compute: () => string): string {
+  if (!Object.isFrozen(obj)) return compute();
+  let byKey = memo.get(obj);
+  if (!byKey) {
+    byKey = new Map();
+    memo.set(obj, byKey);
+  }
+  let value = byKey.get(key);
+  if (value === undefined) {
+    value = compute();
+    byKey.set(key, value);
+  }
+  return value;
+}
