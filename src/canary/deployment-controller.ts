@@ -11,6 +11,7 @@ import {
   serviceTargetPort,
 } from '../apis/flagger/v1beta1/defaults.ts';
 import type { Canary } from '../apis/flagger/v1beta1/types.ts';
+import { FLAGGER_ID_ANNOTATION } from '../apis/flagger/v1beta1/types.ts';
 import type { Clock, Ctx } from '../controller/context.ts';
 import { InvalidCanaryError, UnsupportedError } from '../controller/scheduler.ts';
 import type { Logger } from '../log/logger.ts';
@@ -160,6 +161,12 @@ export class DeploymentController implements TargetController {
       deadlineSeconds: progressDeadlineSeconds(canary),
       now: this.#clock.now(),
     });
+  }
+
+  primaryRuns(_ctx: Ctx, canary: Canary, hash: string): boolean {
+    const template = asRecord(asRecord(this.#primary(canary)?.['spec'])?.['template']);
+    const annotations = asRecord(asRecord(template?.['metadata'])?.['annotations']);
+    return annotations?.[FLAGGER_ID_ANNOTATION] === flaggerIdFor(canary, hash);
   }
 
   /**

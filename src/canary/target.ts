@@ -42,6 +42,8 @@ export interface TargetController {
   initialize(ctx: Ctx, canary: Canary): Promise<void>;
   isPrimaryReady(ctx: Ctx, canary: Canary): Readiness;
   isCanaryReady(ctx: Ctx, canary: Canary): Readiness;
+  /** True when the primary already runs the revision `hash` (it was promoted, whatever the status says). */
+  primaryRuns(ctx: Ctx, canary: Canary, hash: string): boolean;
   /** Copies the target's template and configs to the primary. Idempotent for one revision. */
   promote(ctx: Ctx, canary: Canary): Promise<void>;
   scaleToZero(ctx: Ctx, canary: Canary): Promise<void>;

@@ -892,6 +892,40 @@ describe('Scheduler: crash safety', () => {
     ]);
   });
 
+  it('takes the failed-promotion path when the primary breaks after a promotion whose status write failed', async () => {
+    const fx = newFixture({ analysis: STEP_20_MAX_50 });
+    await fx.initialize();
+    await fx.startRevision();
+    await fx.ticks(3);
+    fx.kube.failOn({ verb: 'patchStatus', kind: 'Canary' }, crash);
+    expect(await fx.tick()).toEqual({ ok: false });
+    expect(fx.phase()).toBe('Progressing');
+    expect(fx.image('podinfo-primary')).toBe(IMAGE_V2);
+    fx.clear();
+
+    fx.makePrimaryNotReady(true);
+    expect(await fx.tick()).toEqual({ ok: true, phase: 'Failed' });
+
+    // The primary runs the broken new revision: traffic stays on the canary, which still serves.
+    expect(fx.routeWeights()).toEqual({ primary: 0, canary: 100 });
+    expect(fx.replicas('podinfo')).toBe(2);
+    expect(fx.condition('Stalled')?.message).toMatch(/^Promotion failed, primary not ready: /);
+  });
+
+  it('still rolls back when the primary breaks before any promotion', async () => {
+    const fx = newFixture({ analysis: STEP_20_MAX_50 });
+    await fx.initialize();
+    await fx.startRevision();
+    await fx.tick();
+    fx.makePrimaryNotReady(true);
+
+    expect(await fx.tick()).toEqual({ ok: true, phase: 'Failed' });
+
+    expect(fx.image('podinfo-primary')).toBe(IMAGE_V1);
+    expect(fx.routeWeights()).toEqual({ primary: 100, canary: 0 });
+    expect(fx.condition('Stalled')?.message ?? '').not.toMatch(/^Promotion failed/);
+  });
+
   it('does not promote twice when the status write after skipping the analysis fails', async () => {
     const fx = newFixture({ spec: { skipAnalysis: true } });
     await fx.tick();
@@ -911,6 +945,53 @@ describe('Scheduler: crash safety', () => {
     expect(fx.flaggerId()).toBe(id);
     expect(fx.kube.writes({ type: 'Deployment' }).filter((a) => a.key === `${NS}/podinfo-primary`)).toHaveLength(1);
     expect(fx.events().filter((m) => m.startsWith('Copying'))).toHaveLength(1);
+  });
+});
+
+describe('Scheduler: one status write per step', () => {
+  const metric = (value: number) => ({
+    name: 'request-success-rate',
+    kind: 'metric' as const,
+    passed: true,
+    value,
+    message: `request-success-rate ${value}`,
+  });
+
+  it('records the checks of a passing analysis in the same write as the new weight', async () => {
+    const fx = newFixture({ analysis: STEP_20_MAX_50 });
+    await fx.initialize();
+    await fx.startRevision();
+    await fx.tick(); // first step: pre-rollout, weight 20
+    fx.clear();
+    fx.checks.analysisDefault = passed(metric(99.5));
+
+    await fx.tick();
+
+    expect(fx.routeWeights()).toEqual({ primary: 60, canary: 40 });
+    expect(fx.statusWrites()).toBe(1);
+    expect(fx.status().canaryWeight).toBe(40);
+    expect(fx.status().checks).toMatchObject([{ name: 'request-success-rate', passed: true, value: 99.5 }]);
+  });
+
+  it('writes the checks alone when the step writes nothing else', async () => {
+    const fx = newFixture({ analysis: STEP_20_MAX_50 });
+    await fx.initialize();
+    await fx.startRevision();
+    await fx.tick();
+    fx.checks.gates['confirm-traffic-increase'] = false;
+    fx.checks.muted = true;
+    fx.clear();
+    fx.checks.analysisDefault = passed(metric(98));
+
+    await fx.tick();
+
+    expect(fx.routeWeights()).toEqual({ primary: 80, canary: 20 });
+    expect(fx.statusWrites()).toBe(1);
+    expect(fx.status().checks).toMatchObject([{ name: 'request-success-rate', value: 98 }]);
+    fx.clear();
+
+    await fx.tick(); // same value: nothing to write
+    expect(fx.statusWrites()).toBe(0);
   });
 });
 

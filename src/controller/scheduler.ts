@@ -93,6 +93,8 @@ export class Scheduler {
   readonly #o: SchedulerOptions;
   /** Canaries whose suspension was already reported (one Event per suspension, not per tick). */
   readonly #suspended = new Set<string>();
+  /** Checks of the current tick not written yet, per canary (ticks of one canary never overlap). */
+  readonly #unsavedChecks = new Map<string, StatusCheck[]>();
 
   constructor(options: SchedulerOptions) {
     this.#o = options;
@@ -122,12 +124,14 @@ export class Scheduler {
       await this.#o.events.event(ctx, canary, 'Warning', message);
       return { ok: false };
     } finally {
+      // A tick that failed before writing loses its staged checks; the next tick measures again.
+      this.#unsavedChecks.delete(keyOf(canary));
       this.#o.recorder.setDuration(canary, (this.#o.clock.now() - started) / 1000);
     }
   }
 
   async #tick(ctx: Ctx, canary: Canary): Promise<TickOutcome> {
-    const key = `${canary.metadata.namespace ?? ''}/${canary.metadata.name}`;
+    const key = keyOf(canary);
     if (canary.metadata.deletionTimestamp) return this.#finalize(ctx, canary);
     canary = await this.#syncFinalizer(ctx, canary);
 
@@ -191,7 +195,7 @@ export class Scheduler {
       if (!ready.ready) {
         await this.#o.events.event(ctx, canary, 'Warning', ready.message);
         if (ready.retriable) return { ok: true, phase };
-        if (phase === 'Promoting' || phase === 'Finalising') {
+        if (phase === 'Promoting' || phase === 'Finalising' || promotedUnrecorded(canary, target, ctx)) {
           await this.#failedPromotion(ctx, canary, { target, router }, ready.message);
         } else {
           await this.#rollback(ctx, canary, { target, router });
@@ -279,18 +283,25 @@ export class Scheduler {
     } else {
       const outcome = await this.#o.checks.analysis(ctx, canary);
       if (!outcome.passed) return this.#failedCheck(ctx, canary, outcome);
-      canary = await this.#recordChecks(ctx, canary, outcome.results);
+      canary = this.#stageChecks(canary, outcome.results);
     }
 
     const effective = provider === 'kubernetes' ? await this.#asBlueGreen(ctx, canary) : canary;
+    let result: TickOutcome;
     switch (deploymentStrategy(effective)) {
       case 'ab-testing':
-        return this.#runAB(ctx, effective, parts);
+        result = await this.#runAB(ctx, effective, parts);
+        break;
       case 'blue-green':
-        return this.#runBlueGreen(ctx, effective, { ...parts, weights, provider });
+        result = await this.#runBlueGreen(ctx, effective, { ...parts, weights, provider });
+        break;
       case 'canary':
-        return this.#runCanary(ctx, effective, { ...parts, weights });
+        result = await this.#runCanary(ctx, effective, { ...parts, weights });
+        break;
     }
+    // Checks not carried by the step's own status write (a hold, a closed gate, max weight reached).
+    await this.#flushChecks(ctx, canary);
+    return result;
   }
 
   // ---- phases -------------------------------------------------------------------------------
@@ -511,7 +522,7 @@ export class Scheduler {
 
   /** Merges conditions into the status without touching the phase or its timestamps. */
   async #setConditions(ctx: Ctx, canary: Canary, wanted: readonly Wanted[]): Promise<Canary> {
-    return this.#o.status.patchStatus(ctx, canary, {
+    return this.#patch(ctx, canary, {
       conditions: mergeConditions(canary.status?.conditions, wanted, this.#now()),
     });
   }
@@ -690,11 +701,34 @@ export class Scheduler {
     return { ok: true, phase: canary.status?.phase ?? '' };
   }
 
-  async #recordChecks(ctx: Ctx, canary: Canary, results: readonly CheckResult[]): Promise<Canary> {
+  /**
+   * Keeps the checks of a passing analysis for the tick's next status write, so a step costs one
+   * write, not two; {@link #flushChecks} writes them when the tick writes nothing else.
+   */
+  #stageChecks(canary: Canary, results: readonly CheckResult[]): Canary {
     if (results.length === 0) return canary;
     const merged = mergeChecks(canary, results, this.#now());
     if (sameChecks(canary.status?.checks, merged)) return canary;
-    return this.#write(ctx, canary, { checks: merged });
+    this.#unsavedChecks.set(keyOf(canary), merged);
+    return { ...canary, status: { ...canary.status, checks: merged } };
+  }
+
+  async #flushChecks(ctx: Ctx, canary: Canary): Promise<void> {
+    const checks = this.#unsavedChecks.get(keyOf(canary));
+    if (checks !== undefined) await this.#patch(ctx, canary, { checks });
+  }
+
+  /** Every status patch of a tick goes through here, so staged checks ride along with it. */
+  async #patch(ctx: Ctx, canary: Canary, patch: Partial<CanaryStatus>): Promise<Canary> {
+    const key = keyOf(canary);
+    const staged = this.#unsavedChecks.get(key);
+    const written = await this.#o.status.patchStatus(
+      ctx,
+      canary,
+      staged === undefined || patch.checks !== undefined ? patch : { ...patch, checks: staged },
+    );
+    this.#unsavedChecks.delete(key);
+    return written;
   }
 
   /** The kubernetes provider can't split traffic: Blue/Green with 10 iterations unless set (as Flagger). */
@@ -794,7 +828,7 @@ export class Scheduler {
     next['conditions'] = mergeConditions(current.conditions, wanted, now);
     next['lastTransitionTime'] = now;
     if (canary.metadata.generation !== undefined) next['observedGeneration'] = canary.metadata.generation;
-    return this.#o.status.patchStatus(ctx, canary, next);
+    return this.#patch(ctx, canary, next);
   }
 
   /** Reports a problem that stops reconciliation: a condition and one Event per distinct message. */
@@ -834,6 +868,21 @@ interface Parts {
   readonly router: Router;
 }
 
+function keyOf(canary: Canary): string {
+  return `${canary.metadata.namespace ?? ''}/${canary.metadata.name}`;
+}
+
+/**
+ * The primary already runs the revision under analysis although the phase is not Promoting: the
+ * status write after the copy was lost. A primary broken now is a failed promotion, not a rollback
+ * (rolling back would route everything to the broken primary).
+ */
+function promotedUnrecorded(canary: Canary, target: TargetController, ctx: Ctx): boolean {
+  const applied = canary.status?.lastAppliedSpec;
+  if (applied === undefined || applied === canary.status?.lastPromotedSpec) return false;
+  return ANALYSING.includes(canary.status?.phase ?? '') && target.primaryRuns(ctx, canary, applied);
+}
+
 function revisionStatus(rev: Revision): Partial<CanaryStatus> {
   return { lastAppliedSpec: rev.hash, trackedConfigs: { ...rev.trackedConfigs }, lastTrackedRevision: rev.fence };
 }
@@ -857,7 +906,13 @@ function mergeChecks(canary: Canary, results: readonly CheckResult[], now: strin
 }
 
 function sameChecks(a: readonly StatusCheck[] | undefined, b: readonly StatusCheck[]): boolean {
-  const strip = (c: StatusCheck): string => JSON.stringify({ ...c, lastUpdateTime: undefined });
+  // Key order differs between what was sent and what the API server gives back: compare sorted.
+  const strip = (c: StatusCheck): string =>
+    JSON.stringify(
+      Object.entries(c)
+        .filter(([k, v]) => k !== 'lastUpdateTime' && v !== undefined)
+        .sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)),
+    );
   return (a ?? []).length === b.length && b.every((c, i) => a?.[i] !== undefined && strip(a[i]) === strip(c));
 }
 
