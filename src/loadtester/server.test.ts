@@ -1,12 +1,12 @@
 // The loadtester's HTTP API on a real loopback socket, with the in-memory gate store: every
 // endpoint's status codes and bodies. Commands are real processes (echo, sh, and stand-ins for
 // helm and kubectl put first on PATH).
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '../log/logger.ts';
 import { Allowlist } from './allowlist.ts';
 import { MemoryGateStore } from './gates.fixture.ts';
@@ -176,13 +176,66 @@ describe('fledge-loadtester HTTP API', () => {
     expect((await h.post('/gate/open', canary)).status).toBe(202);
   });
 
-  it('POST / answers 400 without metadata and for unknown types, 501 for concord and ngrinder', async () => {
+  it('POST / answers 400 without metadata, for unknown types and for concord/ngrinder tasks without their fields', async () => {
     const h = await start({ allow: ['echo .*'] });
     expect(await h.post('/', canary)).toEqual({ status: 400, text: 'metadata not found in payload' });
     expect(await h.post('/', '[]')).toMatchObject({ status: 400 });
     expect(await h.post('/', task({ type: 'x', cmd: 'echo' }))).toEqual({ status: 400, text: 'unknown task type x' });
-    expect((await h.post('/', task({ type: 'concord' }))).status).toBe(501);
-    expect((await h.post('/', task({ type: 'ngrinder' }))).status).toBe(501);
+    expect(await h.post('/', task({ type: 'concord' }))).toEqual({
+      status: 400,
+      text: '`server` is required with type concord',
+    });
+    expect(await h.post('/', task({ type: 'ngrinder' }))).toEqual({
+      status: 400,
+      text: 'server, clone, username and passwd are required metadata',
+    });
+  });
+
+  it('POST / type concord blocks until the process ends (200, or 500 with the reason); ngrinder answers 202', async () => {
+    const keyFile = path.join(dir, 'concord-key');
+    writeFileSync(keyFile, 'k3y\n');
+    let status = 'FINISHED';
+    const vendor = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        if (req.url === '/api/v1/process') res.end('{"instanceId":"i1","ok":true}');
+        else if (req.url === '/api/v1/process/i1') res.end(JSON.stringify({ status }));
+        else if (req.url === '/perftest/api/960/clone_and_start') res.end('{"id":961}');
+        else res.end('{"status":[{"status_id":"FINISHED"}]}');
+      });
+    });
+    await new Promise<void>((resolve) => vendor.listen(0, '127.0.0.1', resolve));
+    const server = `http://127.0.0.1:${(vendor.address() as AddressInfo).port}`;
+    try {
+      const h = await start({ allow: ['concord http://127\\.0\\.0\\.1:\\d+ \\S+ o p r e', 'ngrinder \\S+ 960'] });
+      const concord = {
+        type: 'concord',
+        server,
+        org: 'o',
+        project: 'p',
+        repo: 'r',
+        entrypoint: 'e',
+        apiKeyPath: keyFile,
+        endpoint: 'http://podinfo-canary.test:9898/',
+        pollInterval: '10ms',
+      };
+      expect(await h.post('/', task(concord))).toEqual({ status: 200, text: '' });
+      status = 'FAILED';
+      expect(await h.post('/', task(concord))).toEqual({ status: 500, text: 'concord instanceID: i1 failed' });
+      expect(await h.post('/', task({ ...concord, project: 'other' }))).toMatchObject({ status: 403 });
+      const ngrinder = { type: 'ngrinder', server, clone: '960', username: 'u', passwd: 'cHc=', pollInterval: '10ms' };
+      expect(await h.post('/', task(ngrinder))).toEqual({ status: 202, text: '' });
+      await h.runner.idle();
+      const text = await h.metrics.registry.metrics();
+      expect(text).toContain('fledge_loadtester_tasks_total{type="concord",result="success"} 1');
+      expect(text).toContain('fledge_loadtester_tasks_total{type="concord",result="failure"} 1');
+      expect(text).toContain('fledge_loadtester_tasks_total{type="concord",result="refused"} 1');
+      expect(text).toContain('fledge_loadtester_tasks_total{type="ngrinder",result="success"} 1');
+    } finally {
+      vendor.closeAllConnections();
+      await new Promise((resolve) => vendor.close(resolve));
+    }
   });
 
   it('POST / type cmd runs in the background (202 at once), once at a time per canary and command', async () => {
@@ -212,6 +265,29 @@ describe('fledge-loadtester HTTP API', () => {
       status: 500,
       text: `command sh -c 'echo bad >&2; exit 2' failed: exit code 2: bad\n`,
     });
+  });
+
+  it('POST / stops a blocking task when its caller goes away', async () => {
+    const h = await start({ allow: ['sh -c .*'] });
+    const marker = path.join(dir, 'late');
+    const caller = new AbortController();
+    const request = fetch(`${h.url}/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(task({ type: 'bash', cmd: `sh -c 'sleep 1; echo x >> ${marker}'` })),
+      signal: caller.signal,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    caller.abort();
+    await expect(request).rejects.toThrow();
+    await vi.waitFor(async () => {
+      expect(await h.metrics.registry.metrics()).toContain(
+        'fledge_loadtester_tasks_total{type="bash",result="failure"} 1',
+      );
+    });
+    // Had the command outlived its caller, it would have written the marker by now.
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    expect(existsSync(marker)).toBe(false);
   });
 
   it('POST / type bash with a bash: entry runs the script through bash', async () => {

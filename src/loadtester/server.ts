@@ -8,7 +8,7 @@
  * | `/gate/approve`, `/gate/halt` | 200 `OK`, 403 `Forbidden` |
  * | `/gate/check`, `/rollback/check` | 200 `Approved` when the gate is open, else 403 `Forbidden` |
  * | `/gate/open`, `/gate/close`, `/rollback/open`, `/rollback/close` | 202 |
- * | `/` | a task from the payload's metadata (see tasks.ts): 202, 200, 400, 403, 500 or 501 |
+ * | `/` | a task from the payload's metadata (see tasks.ts): 202, 200, 400, 403 or 500 |
  *
  * Every endpoint but `/healthz` requires `Authorization: Bearer <token>` when a token is set
  * (401 otherwise). Endpoints that read a payload answer 400 when it is not valid JSON and 403 when
@@ -196,7 +196,28 @@ export function createHandler(deps: LoadtesterDeps): (req: IncomingMessage, res:
       send(res, 202);
       return;
     }
-    const out = await deps.execute(plan, deps.signal);
+    // A blocking task ends with its caller, as in Flagger (the request's context): a webhook that
+    // timed out and went away must not leave a command or a Concord poll running behind it.
+    const caller = new AbortController();
+    const gone = (): void => {
+      if (!res.writableFinished) caller.abort();
+    };
+    res.on('close', gone);
+    let out;
+    try {
+      out = await deps.execute(plan, AbortSignal.any([deps.signal, caller.signal]));
+    } finally {
+      res.off('close', gone);
+    }
+    if (caller.signal.aborted) {
+      deps.metrics.task(plan.type, 'failure');
+      log.warn('task aborted: the caller went away', {
+        canary: payload.name,
+        namespace: payload.namespace,
+        type: plan.type,
+      });
+      return;
+    }
     deps.metrics.task(plan.type, out.ok ? 'success' : 'failure');
     if (!out.ok) {
       send(res, 500, out.error ?? 'task failed');

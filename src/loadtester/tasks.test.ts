@@ -1,4 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { json, startServer } from '../http/server.fixture.ts';
 import { silentLogger } from '../log/logger.ts';
 import { Allowlist } from './allowlist.ts';
 import {
@@ -173,8 +177,8 @@ describe('planTask', () => {
     [{ type: 'cmd' }, 400, 'cmd not found in metadata'],
     [{ type: 'bash', cmd: '  ' }, 400, 'cmd not found in metadata'],
     [{ type: 'nope', cmd: 'x' }, 400, 'unknown task type nope'],
-    [{ type: 'concord', server: 'x' }, 501, 'task type concord is not supported by fledge-loadtester'],
-    [{ type: 'ngrinder' }, 501, 'task type ngrinder is not supported by fledge-loadtester'],
+    [{ type: 'concord', server: 'http://concord:8001' }, 400, '`org` is required with type concord'],
+    [{ type: 'ngrinder' }, 400, 'server, clone, username and passwd are required metadata'],
     [{ cmd: "echo 'open" }, 400, 'invalid cmd: unterminated single quote at offset 5'],
   ])('rejects metadata %j with %i', (metadata, status, message) => {
     const r = rejection(() => planTask(payload(metadata), allow));
@@ -343,5 +347,117 @@ describe('displayCommand', () => {
     expect(planTask(payload({ cmd: 'hey -H "X-Api-Key: k3y" http://ok/' }), hey).command).toBe(
       "hey -H 'X-Api-Key: <redacted>' http://ok/",
     );
+  });
+});
+
+describe('HTTP tasks: concord and ngrinder', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'fledge-tasks-test-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const keyFile = path.join(dir, 'concord-key');
+  writeFileSync(keyFile, 'k3y');
+  const http = Allowlist.parse([
+    `concord http://127\\.0\\.0\\.1:\\d+ ${keyFile.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} .*`,
+    'concord http://concord\\.test:8001 /nonexistent/key .*',
+    'ngrinder http://ngrinder\\.test:8080 \\d+',
+  ]);
+  const concord = (server: string, extra: Record<string, string> = {}): Record<string, string> => ({
+    type: 'concord',
+    server,
+    org: 'o',
+    project: 'p',
+    repo: 'r',
+    entrypoint: 'e',
+    apiKeyPath: keyFile,
+    endpoint: 'http://podinfo-canary.test:9898/',
+    ...extra,
+  });
+  const ngrinder = (extra: Record<string, string> = {}): Record<string, string> => ({
+    type: 'ngrinder',
+    server: 'http://ngrinder.test:8080',
+    clone: '960',
+    username: 'admin',
+    passwd: Buffer.from('secret-pw').toString('base64'),
+    ...extra,
+  });
+
+  it('plans concord as a blocking task matched as "concord <server> <apiKeyPath> <org> <project> <repo> <entrypoint>"', () => {
+    const plan = planTask(payload(concord('http://127.0.0.1:8001')), http);
+    expect(plan.type).toBe('concord');
+    expect(plan.background).toBe(false);
+    expect(plan.returnOutput).toBe(false);
+    expect(plan.command).toBe(`concord http://127.0.0.1:8001 ${keyFile} o p r e`);
+    expect(plan.plan.kind).toBe('concord');
+  });
+
+  it('refuses a concord task no entry allows with 403, before looking at the key file', () => {
+    const other = rejection(() => planTask(payload(concord('http://evil.example', { apiKeyPath: '/nope' })), http));
+    expect(other.status).toBe(403);
+    expect(other.message).toBe(
+      'command refused: "concord http://evil.example /nope o p r e" matches no -allow entry of fledge-loadtester',
+    );
+    const none = rejection(() => planTask(payload(concord('http://127.0.0.1:8001')), Allowlist.parse([])));
+    expect(none.status).toBe(403);
+    // Allowed, but the key file is missing: 400 with Flagger's message.
+    const missing = rejection(() =>
+      planTask(payload(concord('http://concord.test:8001', { apiKeyPath: '/nonexistent/key' })), http),
+    );
+    expect(missing.status).toBe(400);
+    expect(missing.message).toBe("`apiKeyPath` file doesn't exist /nonexistent/key");
+  });
+
+  it('plans ngrinder in the background, deduplicated by canary, server and clone (not credentials)', () => {
+    const plan = planTask(payload(ngrinder()), http);
+    expect(plan.background).toBe(true);
+    expect(plan.command).toBe('ngrinder http://ngrinder.test:8080 960');
+    expect(planTask(payload(ngrinder({ passwd: 'b3RoZXI=', pollInterval: '5s' })), http).key).toBe(plan.key);
+    expect(planTask(payload(ngrinder({ clone: '961' })), http).key).not.toBe(plan.key);
+    expect(planTask({ ...payload(ngrinder()), name: 'other' }, http).key).not.toBe(plan.key);
+    expect(JSON.stringify(plan)).not.toContain('secret-pw');
+    expect(JSON.stringify(plan)).toContain('"password":"<redacted>"');
+    const refused = rejection(() => planTask(payload(ngrinder({ server: 'http://10.0.0.1/' })), http));
+    expect(refused.status).toBe(403);
+    expect(refused.message).toContain('"ngrinder http://10.0.0.1/ 960" matches no -allow entry');
+    expect(rejection(() => planTask(payload(ngrinder({ clone: 'x' })), http)).message).toBe(
+      'metadata clone must be integer: got "x"',
+    );
+  });
+
+  it('the executor runs a concord plan against the server, and cuts it at -timeout', async () => {
+    const server = await startServer((req, res) => {
+      if (req.method === 'POST') return json(res, 200, { instanceId: 'i1', ok: true });
+      json(res, 200, { status: req.url.endsWith('/i1') ? 'RUNNING' : 'FAILED' });
+    });
+    try {
+      const plan = planTask(payload(concord(server.url, { pollInterval: '10ms', pollTimeout: '1h' })), http);
+      const execute = createExecutor({ timeoutMs: 500, log: silentLogger });
+      const out = await execute(plan, new AbortController().signal);
+      expect(out.ok).toBe(false);
+      expect(out.error).toBe("concord process i1 not finished: the loadtester's -timeout of 500ms passed");
+      expect(server.requests[0]?.headers['authorization']).toBe('k3y');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('the executor stops an ngrinder test when the runner aborts it', async () => {
+    const server = await startServer((req, res) => {
+      if (req.method === 'POST') return json(res, 200, { id: 7 });
+      if (req.method === 'PUT') return json(res, 200, { success: true });
+      json(res, 200, { status: [{ status_id: 'TESTING' }] });
+    });
+    try {
+      const list = Allowlist.parse(['ngrinder http://127\\.0\\.0\\.1:\\d+ 960']);
+      const plan = planTask(payload(ngrinder({ server: server.url, pollInterval: '10ms' })), list);
+      const execute = createExecutor({ timeoutMs: 60_000, log: silentLogger });
+      const abort = new AbortController();
+      const done = execute(plan, abort.signal);
+      while (!server.requests.some((r) => r.method === 'GET')) await new Promise((r) => setTimeout(r, 5));
+      abort.abort();
+      const out = await done;
+      expect(out.error).toBe('ngrinder test 7 did not finish: the loadtester is shutting down; stopped');
+      expect(server.requests.at(-1)?.url).toBe('/perftest/api/7?action=stop');
+    } finally {
+      await server.close();
+    }
   });
 });

@@ -9,14 +9,27 @@
  * | `helm`, `helmv3` | `helm <args of cmd>` | 200 / 500 |
  * | `kubectl` | `kubectl <args of cmd>` | 200 / 500 |
  * | `load` | the built-in generator (`url`, `rate`, `duration`, …) in the background, or blocking with `wait: "true"` | 202, or 200 with the report |
+ * | `concord` | a Concord process over HTTP (concord.ts), waiting for its end | 200 / 500 |
+ * | `ngrinder` | an nGrinder test over HTTP (ngrinder.ts), in the background, once per canary and test | 202 at once |
  *
  * An argv whose first word is `hey` runs on the built-in generator instead of the binary. Every
  * command must match the allowlist first; a refusal is a {@link TaskRejection} with status 403.
+ * The HTTP tasks match as `concord <server> <apiKeyPath> <org> <project> <repo> <entrypoint>` and
+ * `ngrinder <server> <clone>`: no shell or process runs for them.
  */
 import { createHash } from 'node:crypto';
 import { parseGoDuration } from '../config.ts';
+import { type HttpClient, createHttpClient, formatMs } from '../http/client.ts';
 import type { Logger } from '../log/logger.ts';
 import { type Allowlist, refusalMessage } from './allowlist.ts';
+import {
+  type ConcordSpec,
+  TaskMetadataError,
+  checkApiKeyFile,
+  concordAllowlistArgv,
+  concordSpecFromMetadata,
+  runConcord,
+} from './concord.ts';
 import { describeFailure, execArgv, succeeded } from './exec.ts';
 import {
   type LoadObserver,
@@ -28,6 +41,7 @@ import {
   validateLoadSpec,
 } from './generator.ts';
 import { HeyFlagError, parseHey } from './hey.ts';
+import { type NGrinderSpec, ngrinderAllowlistArgv, ngrinderSpecFromMetadata, runNGrinder } from './ngrinder.ts';
 import { ShellMetacharacterError, ShellSyntaxError, canonicalCommand, shellWords } from './shellwords.ts';
 
 /** The body Flagger POSTs to every webhook (`CanaryWebhookPayload`). */
@@ -89,11 +103,8 @@ export function parsePayload(text: string): WebhookPayload {
 }
 
 /** Task types fledge-loadtester runs. */
-export const TASK_TYPES = ['cmd', 'bash', 'helm', 'helmv3', 'kubectl', 'load'] as const;
+export const TASK_TYPES = ['cmd', 'bash', 'helm', 'helmv3', 'kubectl', 'load', 'concord', 'ngrinder'] as const;
 export type TaskType = (typeof TASK_TYPES)[number];
-
-/** Flagger task types that fledge-loadtester does not implement (answered with 501). */
-export const UNSUPPORTED_TASK_TYPES: readonly string[] = ['concord', 'ngrinder'];
 
 export function isTaskType(s: string): s is TaskType {
   return (TASK_TYPES as readonly string[]).includes(s);
@@ -103,7 +114,9 @@ export function isTaskType(s: string): s is TaskType {
 export type Plan =
   | { readonly kind: 'exec'; readonly argv: readonly string[] }
   | { readonly kind: 'shell'; readonly script: string }
-  | { readonly kind: 'load'; readonly spec: LoadSpec };
+  | { readonly kind: 'load'; readonly spec: LoadSpec }
+  | { readonly kind: 'concord'; readonly spec: ConcordSpec }
+  | { readonly kind: 'ngrinder'; readonly spec: NGrinderSpec };
 
 /** A checked task, ready to run. */
 export interface TaskPlan {
@@ -119,7 +132,10 @@ export interface TaskPlan {
   readonly returnOutput: boolean;
   /** Log the command's output (always for blocking tasks, `logCmdOutput` for `cmd`). */
   readonly logOutput: boolean;
-  /** Deduplication key of background tasks: a hash of canary, type and plan (Flagger: canary + cmd). */
+  /**
+   * Deduplication key of background tasks: a hash of canary, type and plan (Flagger: canary + cmd;
+   * for ngrinder, canary + server + clone id, credentials left out).
+   */
   readonly key: string;
 }
 
@@ -146,7 +162,7 @@ export function parseGoBool(s: string | undefined): boolean | undefined {
 
 /**
  * Checks `payload` against the allowlist and builds the plan. Throws {@link TaskRejection}:
- * 400 for a malformed task, 403 for a refused command, 501 for Flagger task types not implemented.
+ * 400 for a malformed task, 403 for a refused command or HTTP task.
  */
 export function planTask(payload: WebhookPayload, allowlist: Allowlist): TaskPlan {
   const metadata = payload.metadata;
@@ -154,12 +170,11 @@ export function planTask(payload: WebhookPayload, allowlist: Allowlist): TaskPla
     throw new TaskRejection(400, 'metadata not found in payload');
   }
   const type = metadata['type'] ?? 'cmd';
-  if (UNSUPPORTED_TASK_TYPES.includes(type)) {
-    throw new TaskRejection(501, `task type ${type} is not supported by fledge-loadtester`);
-  }
   if (!isTaskType(type)) throw new TaskRejection(400, `unknown task type ${type}`);
   const canary = `${payload.name}.${payload.namespace}`;
   const returnOutput = parseGoBool(metadata['returnCmdOutput']) === true;
+
+  if (type === 'concord' || type === 'ngrinder') return planHttpTask(type, canary, metadata, allowlist);
 
   if (type === 'load') {
     const spec = loadSpecFromMetadata(metadata);
@@ -265,12 +280,59 @@ export function displayCommand(argv: readonly string[]): string {
   return canonicalCommand(out);
 }
 
-function finish(p: Omit<TaskPlan, 'key'>): TaskPlan {
-  const key = createHash('sha256')
-    .update(`${p.canary}\n${p.type}\n${JSON.stringify(p.plan)}`)
-    .digest('hex')
-    .slice(0, 32);
+function finish(p: Omit<TaskPlan, 'key'>, dedup: string = JSON.stringify(p.plan)): TaskPlan {
+  const key = createHash('sha256').update(`${p.canary}\n${p.type}\n${dedup}`).digest('hex').slice(0, 32);
   return { ...p, key };
+}
+
+/**
+ * The HTTP tasks: `concord` (blocking) and `ngrinder` (background). Metadata errors are 400 with
+ * Flagger's messages; the allowlist must accept their line (403 otherwise) before the concord API
+ * key file is even looked at.
+ */
+function planHttpTask(
+  type: 'concord' | 'ngrinder',
+  canary: string,
+  metadata: Readonly<Record<string, string>>,
+  allowlist: Allowlist,
+): TaskPlan {
+  try {
+    if (type === 'concord') {
+      const spec = concordSpecFromMetadata(metadata);
+      const argv = concordAllowlistArgv(spec);
+      const command = canonicalCommand(argv);
+      if (!allowlist.matchArgv(argv)) throw new TaskRejection(403, refusalMessage(command, allowlist));
+      checkApiKeyFile(spec.apiKeyPath);
+      return finish({
+        type,
+        canary,
+        plan: { kind: 'concord', spec },
+        command,
+        background: false,
+        returnOutput: false,
+        logOutput: true,
+      });
+    }
+    const spec = ngrinderSpecFromMetadata(metadata);
+    const argv = ngrinderAllowlistArgv(spec);
+    const command = canonicalCommand(argv);
+    if (!allowlist.matchArgv(argv)) throw new TaskRejection(403, refusalMessage(command, allowlist));
+    return finish(
+      {
+        type,
+        canary,
+        plan: { kind: 'ngrinder', spec },
+        command,
+        background: true,
+        returnOutput: false,
+        logOutput: true,
+      },
+      `${spec.server}\n${spec.cloneId}`,
+    );
+  } catch (err) {
+    if (err instanceof TaskMetadataError) throw new TaskRejection(400, err.message);
+    throw err;
+  }
 }
 
 /**
@@ -393,15 +455,39 @@ export interface ExecutorOptions {
   readonly log: Logger;
   /** Receives the generator's per-request outcomes (the Prometheus metrics). */
   readonly observer?: LoadObserver;
+  /** Client of the HTTP tasks (concord, ngrinder); default: a new one with User-Agent fledge-loadtester. */
+  readonly http?: HttpClient;
+  /** Timeout of each HTTP call of those tasks (default 60 s, Flagger's concord client). */
+  readonly requestTimeoutMs?: number;
 }
+
+/** Timeout of one call of the HTTP tasks unless {@link ExecutorOptions.requestTimeoutMs} says otherwise. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
 
 const OUTPUT_IN_ERROR = 4096;
 
 /** The executor of real tasks: processes without a shell, `bash -c` for allowed scripts, the generator. */
 export function createExecutor(options: ExecutorOptions): TaskExecutor {
+  let http = options.http;
   return async (task, signal) => {
     const log = options.log.child({ canary: task.canary, type: task.type });
     const plan = task.plan;
+    if (plan.kind === 'concord' || plan.kind === 'ngrinder') {
+      http ??= createHttpClient({ userAgent: 'fledge-loadtester' });
+      const deadline = AbortSignal.timeout(options.timeoutMs);
+      const deps = {
+        http,
+        log,
+        signal: AbortSignal.any([signal, deadline]),
+        requestTimeoutMs: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+        abortReason: (): string =>
+          deadline.aborted
+            ? `the loadtester's -timeout of ${formatMs(options.timeoutMs)} passed`
+            : 'the loadtester is shutting down',
+      };
+      log.info('task starting', { command: task.command });
+      return plan.kind === 'concord' ? runConcord(plan.spec, deps) : runNGrinder(plan.spec, deps);
+    }
     if (plan.kind === 'load') {
       log.info('load test starting', {
         target: displayUrl(plan.spec.url),
