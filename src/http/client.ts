@@ -5,14 +5,22 @@
  * - a total per-call deadline (connect + headers + body), combined with the caller's abort signal;
  * - no status is an exception (`validateStatus: () => true`): callers decide what a status means;
  * - bodies come back as text, never parsed, and capped in size;
- * - TLS verification can be skipped per call (a shared insecure agent, never the default one);
+ * - per call, TLS verification can be skipped or a custom CA trusted in addition to the system
+ *   roots, and a forward proxy can be named (absolute-form requests for `http://` targets, a
+ *   `CONNECT` tunnel with end-to-end TLS for `https://` ones); the agents for these are cached
+ *   (src/http/agents.ts), never the default ones;
+ * - without a per-call proxy, proxies come from the environment (`HTTP_PROXY`, `HTTPS_PROXY`,
+ *   `NO_PROXY`), as with Go's default transport;
  * - errors and debug logs name the method and the URL's origin only: no path (Slack-style webhook
- *   URLs carry their secret in the path), no query, no headers, no bodies.
+ *   URLs carry their secret in the path), no query, no headers, no bodies, no proxy credentials.
  */
-import { Agent as HttpsAgent } from 'node:https';
-import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
+import axios, { type AxiosInstance, type AxiosRequestConfig, type AxiosResponse } from 'axios';
 import type { Ctx } from '../controller/context.ts';
 import { OperatorError } from '../kube/errors.ts';
+import { AgentCache, HttpConfigError, type ProxyTarget, isUntrustedCertificateCode, parseProxyUrl } from './agents.ts';
+import { redactUrl } from './redact.ts';
+
+export { redactUrl } from './redact.ts';
 
 /** One request. `body` is sent as-is; set `Content-Type` yourself. */
 export interface HttpRequest {
@@ -27,6 +35,19 @@ export interface HttpRequest {
   readonly insecureSkipVerify?: boolean;
   /** HTTP basic credentials; sent as an `Authorization` header, never logged. */
   readonly basicAuth?: { readonly username: string; readonly password: string };
+  /**
+   * Forward proxy for this call, `http://[user:pass@]host:port` (credentials become
+   * `Proxy-Authorization: Basic`). `http://` targets are sent to it in absolute form; `https://`
+   * targets go through a `CONNECT` tunnel with TLS end to end. It replaces `HTTP(S)_PROXY` and
+   * `NO_PROXY` for this call; redirects are then not followed (a 3xx is returned as is). Empty or
+   * absent: the environment's proxy, if any. A secret: messages show its origin only.
+   */
+  readonly proxyUrl?: string;
+  /**
+   * PEM CA certificate(s) trusted for this `https://` call in addition to the default roots (also
+   * through a proxy tunnel). Ignored for `http://` targets.
+   */
+  readonly caPem?: string;
 }
 
 /** A response of any status. */
@@ -82,19 +103,6 @@ export interface HttpClientOptions {
 
 const DEFAULT_MAX_BODY = 10 * 1024 * 1024;
 
-/**
- * `scheme://host:port` of `url`, without credentials, path or query: what errors and logs may show.
- * Unparseable input becomes `<invalid URL>`.
- */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    return u.origin === 'null' ? `${u.protocol}//<redacted>` : u.origin;
-  } catch {
-    return '<invalid URL>';
-  }
-}
-
 /** Human text of a duration in milliseconds for messages: `500ms`, `10s`, `1.5s`. */
 export function formatMs(ms: number): string {
   return ms < 1000 ? `${ms}ms` : `${ms / 1000}s`;
@@ -109,24 +117,38 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
     transformResponse: [(data: unknown) => data],
     maxContentLength: options.maxBodyBytes ?? DEFAULT_MAX_BODY,
     maxBodyLength: options.maxBodyBytes ?? DEFAULT_MAX_BODY,
-    // Proxies come from the environment (HTTP_PROXY, HTTPS_PROXY, NO_PROXY), as with Go's default transport.
+    // Unless a call names its proxy, proxies come from the environment (HTTP_PROXY, HTTPS_PROXY,
+    // NO_PROXY), as with Go's default transport.
     headers: { 'User-Agent': options.userAgent ?? 'fledge' },
   });
   // axios adds `Accept: application/json, text/plain, */*`; send only what callers ask for.
   delete instance.defaults.headers.common['Accept'];
-  let insecureAgent: HttpsAgent | undefined;
-  const insecure = (): HttpsAgent => (insecureAgent ??= new HttpsAgent({ rejectUnauthorized: false, keepAlive: true }));
+  const agents = new AgentCache();
 
   return {
     async request(ctx, req) {
-      const target = `${req.method} ${redactUrl(req.url)}`;
+      let target = `${req.method} ${redactUrl(req.url)}`;
       if (ctx.signal.aborted) throw new HttpAbortedError(`${target} aborted`);
+      let transport: AxiosRequestConfig;
+      let proxy: ProxyTarget | undefined;
+      try {
+        proxy = req.proxyUrl === undefined || req.proxyUrl === '' ? undefined : parseProxyUrl(req.proxyUrl);
+        if (proxy !== undefined) target += ` via proxy ${proxy.origin}`;
+        transport = transportOf(req, proxy, agents);
+      } catch (err) {
+        if (err instanceof HttpConfigError) throw new HttpNetworkError(`${target} not sent: ${err.message}`, err.code);
+        throw err;
+      }
       const deadline = new AbortController();
       const timer = setTimeout(() => deadline.abort(), Math.max(1, req.timeoutMs));
       const signal = AbortSignal.any([ctx.signal, deadline.signal]);
       const started = Date.now();
       const headers: Record<string, string | string[]> = {};
       for (const [k, v] of Object.entries(req.headers ?? {})) headers[k] = typeof v === 'string' ? v : [...v];
+      // Absolute-form requests carry the proxy's credentials themselves; a tunnel sends them on CONNECT only.
+      if (proxy?.authorization !== undefined && !isHttps(req.url)) {
+        headers['Proxy-Authorization'] = proxy.authorization;
+      }
       let res: AxiosResponse<unknown>;
       try {
         res = await instance.request<unknown>({
@@ -135,7 +157,7 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
           headers,
           ...(req.body === undefined ? {} : { data: req.body }),
           ...(req.basicAuth ? { auth: { username: req.basicAuth.username, password: req.basicAuth.password } } : {}),
-          ...(req.insecureSkipVerify === true && req.url.startsWith('https:') ? { httpsAgent: insecure() } : {}),
+          ...transport,
           signal,
         });
       } catch (err) {
@@ -150,6 +172,7 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
       ctx.log.debug('http request', {
         method: req.method,
         url: redactUrl(req.url),
+        ...(proxy === undefined ? {} : { proxy: proxy.origin }),
         status: res.status,
         ms: Date.now() - started,
       });
@@ -163,6 +186,35 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
   };
 }
 
+/**
+ * The agents and proxy settings of one call: a per-call proxy (explicit, so the environment's is
+ * not consulted), a custom CA or skipped verification for https targets, else axios' defaults.
+ */
+function transportOf(req: HttpRequest, proxy: ProxyTarget | undefined, agents: AgentCache): AxiosRequestConfig {
+  const https = isHttps(req.url);
+  const caPem = req.caPem === undefined || req.caPem === '' ? undefined : req.caPem;
+  const insecureSkipVerify = req.insecureSkipVerify === true;
+  if (proxy === undefined) {
+    return https && (caPem !== undefined || insecureSkipVerify)
+      ? { httpsAgent: agents.get({ caPem, insecureSkipVerify }) }
+      : {};
+  }
+  // Redirects would re-enter axios' own proxy handling (env proxies, its tunnel); a proxied call returns 3xx as is.
+  if (https) return { proxy: false, maxRedirects: 0, httpsAgent: agents.get({ caPem, insecureSkipVerify, proxy }) };
+  return {
+    maxRedirects: 0,
+    proxy: { protocol: 'http', host: proxy.hostname, port: proxy.port },
+  };
+}
+
+function isHttps(url: string): boolean {
+  try {
+    return new URL(url).protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
 /** Maps an axios/Node error to a message without URL paths, headers or bodies. */
 function toNetworkError(target: string, err: unknown): HttpNetworkError {
   const code = errorCode(err);
@@ -172,6 +224,10 @@ function toNetworkError(target: string, err: unknown): HttpNetworkError {
   if (axios.isAxiosError(err) && err.code === 'ERR_BAD_RESPONSE' && /maxContentLength/.test(detail)) {
     detail = 'response body too large';
   } else if (cause && detail === '') detail = cause.message;
+  // Node appends advice about --use-system-ca, which does not apply to the operator.
+  if (isUntrustedCertificateCode(code)) {
+    detail = `${detail.split(';')[0] ?? detail}: the server's TLS certificate is not trusted (${code})`;
+  }
   if (detail === '') detail = code ?? 'unknown error';
   return new HttpNetworkError(`${target} failed: ${stripUrls(detail)}`, code);
 }
@@ -186,7 +242,11 @@ function errorCode(err: unknown): string | undefined {
 
 /** Replaces anything URL-like by its origin (some Node messages quote the URL). */
 function stripUrls(message: string): string {
-  return message.replace(/\b[a-z][a-z0-9+.-]*:\/\/[^\s"']+/gi, (m) => redactUrl(m));
+  return message.replace(/\b[a-z][a-z0-9+.-]*:\/\/[^\s"'()<>]+/gi, (m) => {
+    // Punctuation after a URL belongs to the sentence ("proxy http://host:3128: connect …").
+    const tail = /[.,:;!?]+$/.exec(m)?.[0] ?? '';
+    return `${redactUrl(m.slice(0, m.length - tail.length))}${tail}`;
+  });
 }
 
 function plainHeaders(headers: unknown): Record<string, string> {

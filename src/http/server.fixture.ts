@@ -79,6 +79,19 @@ export function startHttpsServer(handler: Handler): Promise<TestServer> {
   }
 }
 
+/**
+ * Starts a server built by `make` around the recording listener (e.g. an HTTPS server with a
+ * given certificate) on 127.0.0.1 with an OS-assigned port.
+ */
+export function listenRecorded(
+  make: (listener: (req: IncomingMessage, res: ServerResponse) => void) => Server,
+  scheme: 'http' | 'https',
+  handler: Handler,
+): Promise<TestServer> {
+  const requests: RecordedRequest[] = [];
+  return listen(make(serve(handler, requests)), scheme, requests);
+}
+
 /** Answers `status` with a JSON body. */
 export function json(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'Content-Type': 'application/json' });

@@ -296,9 +296,17 @@ describe('notifiers post Flagger payloads', () => {
     await ep.start();
   });
 
-  it('a per-provider proxy is refused with a clear error, never bypassed', async () => {
-    const notifier = createNotifier('msteams', { url: ep.base, ...settings, proxyUrl: 'http://proxy:3128' }, builders);
-    await expect(notifier.post(ctx, info)).rejects.toThrow(/per-provider proxy is not supported yet/);
+  it('an unreachable per-provider proxy fails the post, naming only the proxy origin, never bypassing it', async () => {
+    const proxyUrl = 'http://user:pr0xy-pass@127.0.0.1:1';
+    const notifier = createNotifier('msteams', { url: ep.base, ...settings, proxyUrl }, builders);
+    const err = await notifier.post(ctx, info).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    expect(err?.message).toMatch(
+      /^msteams notification to http:\/\/127\.0\.0\.1:\d+ failed: .*via proxy http:\/\/127\.0\.0\.1:1/,
+    );
+    expect(err?.message).not.toContain('pr0xy-pass');
     expect(ep.received).toEqual([]);
   });
 });

@@ -34,17 +34,14 @@ export interface PostTarget {
  * (Flagger sends it for Slack only; Fledge documents the Secret's `token` as the bearer, which lets a
  * token-protected relay stand in front of any chat).
  *
- * A per-provider proxy is refused rather than silently bypassed: the shared HTTP client
- * (src/http/client.ts) takes proxies only from the environment (`HTTPS_PROXY`, `HTTP_PROXY`,
- * `NO_PROXY`), which applies to every notifier.
+ * A non-empty `proxyUrl` (AlertProvider `spec.proxy` or Secret key `proxy`, or the global
+ * `-slack-proxy-url` / `-msteams-proxy-url`) is the forward proxy of this call: `http://` hooks are
+ * sent to it in absolute form, `https://` hooks through a `CONNECT` tunnel (TLS end to end). It
+ * replaces `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY`, which apply when it is empty. Errors show the
+ * proxy's origin only, never its credentials.
  */
 export async function postJson(ctx: Ctx, http: HttpClient, target: PostTarget, payload: unknown): Promise<string> {
   const where = `${target.type} notification to ${redactUrl(target.url)}`;
-  if (target.proxyUrl !== '') {
-    throw new NotifierError(
-      `${where} not sent: a per-provider proxy is not supported yet; set HTTPS_PROXY/HTTP_PROXY in the operator's environment instead`,
-    );
-  }
   const headers: Record<string, string> = { 'Content-Type': 'application/json' };
   if (target.token !== '') headers['Authorization'] = `Bearer ${target.token}`;
   let res;
@@ -55,10 +52,12 @@ export async function postJson(ctx: Ctx, http: HttpClient, target: PostTarget, p
       headers,
       body: JSON.stringify(payload),
       timeoutMs: NOTIFIER_TIMEOUT_MS,
+      ...(target.proxyUrl === '' ? {} : { proxyUrl: target.proxyUrl }),
     });
   } catch (err) {
-    // The HTTP client's messages already name the origin only.
-    throw new NotifierError(`${where} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    // The HTTP client's messages name origins only; the token and proxy credentials are scrubbed all the same.
+    const message = scrub(err instanceof Error ? err.message : String(err), { ...target, url: '' });
+    throw new NotifierError(`${where} failed: ${message}`, { cause: err });
   }
   if (res.status < 200 || res.status >= 300) {
     const body = scrub(res.body, target).slice(0, MAX_BODY_IN_ERROR).trim();
@@ -69,15 +68,33 @@ export async function postJson(ctx: Ctx, http: HttpClient, target: PostTarget, p
 
 /**
  * Removes the URL, its path, its query and every path segment of 6 characters or more (hook ids and
- * secrets), and the token, from text quoted back by a server.
+ * secrets), the token, and the proxy URL's credentials, from text quoted back by a server.
  */
-export function scrub(text: string, target: Pick<PostTarget, 'url' | 'token'>): string {
-  const secrets = [target.url, target.token, ...secretParts(target.url)]
+export function scrub(
+  text: string,
+  target: Pick<PostTarget, 'url' | 'token'> & Partial<Pick<PostTarget, 'proxyUrl'>>,
+): string {
+  const proxy = target.proxyUrl ?? '';
+  const secrets = [target.url, target.token, proxy, ...secretParts(target.url), ...proxyCredentials(proxy)]
     .filter((s) => s.length >= 4)
     .sort((a, b) => b.length - a.length);
   let out = text;
   for (const s of secrets) out = out.split(s).join('<redacted>');
   return out;
+}
+
+function proxyCredentials(proxyUrl: string): string[] {
+  if (proxyUrl === '') return [];
+  try {
+    const u = new URL(proxyUrl);
+    const user = decodeURIComponent(u.username);
+    const pass = decodeURIComponent(u.password);
+    const basic = pass === '' ? '' : Buffer.from(`${user}:${pass}`).toString('base64');
+    // The password (raw and decoded) and the Basic header value; a user name alone is no secret.
+    return [u.password, pass, basic];
+  } catch {
+    return [];
+  }
 }
 
 function secretParts(url: string): string[] {

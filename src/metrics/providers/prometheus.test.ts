@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { createTestPki, startCaSignedServer } from '../../http/ca.fixture.ts';
 import { createHttpClient } from '../../http/client.ts';
 import {
   type Handler,
@@ -9,6 +10,7 @@ import {
   testCtx,
 } from '../../http/server.fixture.ts';
 import { MultipleValuesError, NoValuesFoundError, ProviderError } from './errors.ts';
+import { createProvider } from './factory.ts';
 import { PrometheusProvider, prometheusCredentials } from './prometheus.ts';
 
 const http = createHttpClient();
@@ -192,6 +194,37 @@ describe('PrometheusProvider', () => {
     ).resolves.toBe(7);
   });
 
+  it('trusts the custom CA of ca.crt in addition to the system roots, with basic auth', async () => {
+    const pki = createTestPki('prometheus');
+    const server = await startCaSignedServer(pki, reply(vector('42')));
+    servers.push(server);
+    const untrusted = await new PrometheusProvider({ address: server.url }, http)
+      .runQuery(testCtx(), 'up')
+      .catch((e: unknown) => e);
+    expect(untrusted).toBeInstanceOf(ProviderError);
+    expect((untrusted as Error).message).toBe(
+      `request failed: GET ${server.url} failed: unable to verify the first certificate: the server's TLS certificate ` +
+        'is not trusted (UNABLE_TO_VERIFY_LEAF_SIGNATURE); add the CA certificate as ca.crt to the secretRef Secret, or set insecureSkipVerify',
+    );
+    // Through the factory, as a MetricTemplate with a secretRef is built.
+    const provider = createProvider(
+      {
+        provider: { type: 'prometheus', address: server.url, secretRef: { name: 'prom' } },
+        credentials: { username: 'u', password: 'p@ss', 'ca.crt': pki.caPem },
+        metricInterval: '1m',
+      },
+      { http },
+    );
+    await expect(provider.runQuery(testCtx(), 'up')).resolves.toBe(42);
+    expect(server.requests.map((r) => r.headers['authorization'])).toEqual([
+      `Basic ${Buffer.from('u:p@ss').toString('base64')}`,
+    ]);
+    const wrongCa = new PrometheusProvider({ address: server.url, caPem: createTestPki('other').caPem }, http);
+    await expect(wrongCa.runQuery(testCtx(), 'up')).rejects.toThrow(
+      /not trusted.*; the ca\.crt of the secretRef Secret does not sign it$/,
+    );
+  });
+
   it('isOnline runs vector(1) and expects 1', async () => {
     const ok = await serve(reply(vector('1')));
     await expect(new PrometheusProvider({ address: ok.url }, http).isOnline(testCtx())).resolves.toBe(true);
@@ -222,6 +255,22 @@ describe('prometheusCredentials', () => {
     );
     expect(() => prometheusCredentials({ username: 'u' })).toThrow(
       'prometheus credentials does not contain a password',
+    );
+  });
+  it('reads the PEM CA of ca.crt with any credentials, or alone', () => {
+    const { caPem } = createTestPki('creds');
+    expect(prometheusCredentials({ token: 't', 'ca.crt': caPem })).toEqual({ token: 't', caPem });
+    expect(prometheusCredentials({ username: 'u', password: 'p', 'ca.crt': caPem })).toEqual({
+      username: 'u',
+      password: 'p',
+      caPem,
+    });
+    expect(prometheusCredentials({ 'ca.crt': caPem })).toEqual({ caPem });
+    expect(() => prometheusCredentials({ username: 'u', 'ca.crt': caPem })).toThrow(
+      'prometheus credentials does not contain a password',
+    );
+    expect(() => prometheusCredentials({ 'ca.crt': 'secret-ish garbage' })).toThrow(
+      'prometheus credentials: ca.crt is invalid: the CA holds no PEM certificate',
     );
   });
 });

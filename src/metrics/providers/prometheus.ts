@@ -4,6 +4,7 @@
  * `query` metrics and the builtin checks' observers.
  */
 import type { Ctx } from '../../controller/context.ts';
+import { HttpConfigError, isUntrustedCertificateCode, parseCaPem } from '../../http/agents.ts';
 import { type HttpClient, HttpNetworkError } from '../../http/client.ts';
 import type { MetricsProvider } from './provider.ts';
 import { MultipleValuesError, NoValuesFoundError, ProviderError } from './errors.ts';
@@ -24,20 +25,44 @@ export interface PrometheusOptions {
   readonly token?: string;
   readonly username?: string;
   readonly password?: string;
+  /** PEM CA certificate(s) trusted in addition to the system roots (Fledge: Secret key `ca.crt`). */
+  readonly caPem?: string;
   readonly timeoutMs?: number;
 }
 
-/** Credentials from a Secret's decoded `data`, as Flagger reads them for `type: prometheus`. */
+/** The Secret key of the custom CA (Fledge extension; the name cert-manager and kubernetes.io/tls Secrets use). */
+export const PROMETHEUS_CA_KEY = 'ca.crt';
+
+/**
+ * Credentials from a Secret's decoded `data`, as Flagger reads them for `type: prometheus`: `token`,
+ * else `username` and `password`. Fledge also reads `ca.crt` (PEM), the CA that signs the server's
+ * certificate; a Secret that holds only `ca.crt` needs no credentials. Throws ProviderError naming
+ * the missing or invalid key, never a value.
+ */
 export function prometheusCredentials(
   data: Readonly<Record<string, string>>,
-): Pick<PrometheusOptions, 'token' | 'username' | 'password'> {
+): Pick<PrometheusOptions, 'token' | 'username' | 'password' | 'caPem'> {
+  const caPem = data[PROMETHEUS_CA_KEY];
+  const ca: { caPem?: string } = {};
+  if (caPem !== undefined) {
+    try {
+      parseCaPem(caPem);
+    } catch (err) {
+      if (err instanceof HttpConfigError) {
+        throw new ProviderError(`prometheus credentials: ${PROMETHEUS_CA_KEY} is invalid: ${err.message}`);
+      }
+      throw err;
+    }
+    ca.caPem = caPem;
+  }
   const token = data['token'];
-  if (token !== undefined) return { token };
+  if (token !== undefined) return { token, ...ca };
+  if (caPem !== undefined && data['username'] === undefined && data['password'] === undefined) return ca;
   const username = data['username'];
   if (username === undefined) throw new ProviderError('prometheus credentials does not contain a username');
   const password = data['password'];
   if (password === undefined) throw new ProviderError('prometheus credentials does not contain a password');
-  return { username, password };
+  return { username, password, ...ca };
 }
 
 const MAX_ERROR_BODY = 200;
@@ -94,10 +119,19 @@ export class PrometheusProvider implements MetricsProvider {
         headers,
         timeoutMs: this.#options.timeoutMs ?? PROMETHEUS_TIMEOUT_MS,
         ...(this.#options.insecureSkipVerify === true ? { insecureSkipVerify: true } : {}),
+        ...(this.#options.caPem === undefined || this.#options.caPem === '' ? {} : { caPem: this.#options.caPem }),
         ...(basic ? { basicAuth: basic } : {}),
       });
     } catch (err) {
-      if (err instanceof HttpNetworkError) throw new ProviderError(`request failed: ${err.message}`);
+      if (err instanceof HttpNetworkError) {
+        const hint =
+          isUntrustedCertificateCode(err.code) && this.#options.insecureSkipVerify !== true
+            ? this.#options.caPem === undefined || this.#options.caPem === ''
+              ? `; add the CA certificate as ${PROMETHEUS_CA_KEY} to the secretRef Secret, or set insecureSkipVerify`
+              : `; the ${PROMETHEUS_CA_KEY} of the secretRef Secret does not sign it`
+            : '';
+        throw new ProviderError(`request failed: ${err.message}${hint}`);
+      }
       throw err;
     }
     if (res.status >= 400) {

@@ -1,9 +1,14 @@
 // Runs Debian's `prometheus` (scripts/test.sh installs it) on loopback for one test: a generated
 // config scraping the given targets every second, storage in a temporary directory, and optionally
-// basic auth through a web config file. It can be stopped and started again on the same port and
-// storage, to test how the operator rides out an outage of its metrics server.
+// basic auth and TLS (a certificate of a throw-away CA, src/http/ca.fixture.ts) through a web
+// config file. It can be stopped and started again on the same port and storage, to test how the
+// operator rides out an outage of its metrics server. startBearerGate puts a bearer-token check in
+// front of it (Prometheus itself cannot check bearer tokens).
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { type IncomingMessage, createServer, request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -18,10 +23,15 @@ export interface PrometheusOptions {
   readonly targets: readonly string[];
   /** Require these credentials (web config with a bcrypt hash made by `htpasswd -nbB`). */
   readonly basicAuth?: { readonly username: string; readonly password: string };
+  /**
+   * Serve HTTPS with this certificate and key (`tls_server_config`); the harness trusts `caPem`
+   * for its own calls. The certificate must be valid for IP 127.0.0.1.
+   */
+  readonly tls?: { readonly certPem: string; readonly keyPem: string; readonly caPem: string };
 }
 
 export interface PrometheusServer {
-  /** `http://127.0.0.1:<port>` */
+  /** `http://127.0.0.1:<port>`, or `https://` with `tls` */
   readonly url: string;
   /** The single value of an instant query; undefined when it returns no sample. */
   query(promql: string): Promise<number | undefined>;
@@ -37,7 +47,7 @@ export interface PrometheusServer {
 export async function startPrometheus(o: PrometheusOptions): Promise<PrometheusServer> {
   const dir = await mkdtemp(path.join(tmpdir(), 'fledge-prometheus-'));
   const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
+  const url = `${o.tls === undefined ? 'http' : 'https'}://127.0.0.1:${port}`;
   const config = {
     global: { scrape_interval: '1s', scrape_timeout: '1s', evaluation_interval: '1s' },
     scrape_configs: [{ job_name: 'workload', static_configs: [{ targets: [...o.targets] }] }],
@@ -51,17 +61,25 @@ export async function startPrometheus(o: PrometheusOptions): Promise<PrometheusS
     '--log.level=warn',
   ];
   const headers: Record<string, string> = {};
+  const web: Record<string, unknown> = {};
   if (o.basicAuth !== undefined) {
     const { stdout } = await run('htpasswd', ['-nbB', o.basicAuth.username, o.basicAuth.password]);
     const hash = stdout.trim().slice(o.basicAuth.username.length + 1);
-    await writeFile(
-      path.join(dir, 'web.yml'),
-      JSON.stringify({ basic_auth_users: { [o.basicAuth.username]: hash } }, null, 2),
-    );
-    args.push(`--web.config.file=${path.join(dir, 'web.yml')}`);
+    web['basic_auth_users'] = { [o.basicAuth.username]: hash };
     headers['authorization'] =
       `Basic ${Buffer.from(`${o.basicAuth.username}:${o.basicAuth.password}`).toString('base64')}`;
   }
+  if (o.tls !== undefined) {
+    await writeFile(path.join(dir, 'server.crt'), o.tls.certPem);
+    await writeFile(path.join(dir, 'server.key'), o.tls.keyPem, { mode: 0o600 });
+    web['tls_server_config'] = { cert_file: path.join(dir, 'server.crt'), key_file: path.join(dir, 'server.key') };
+  }
+  if (Object.keys(web).length > 0) {
+    await writeFile(path.join(dir, 'web.yml'), JSON.stringify(web, null, 2));
+    args.push(`--web.config.file=${path.join(dir, 'web.yml')}`);
+  }
+  const get = (p: string): Promise<{ status: number; text: string }> =>
+    getText(`${url}${p}`, { headers, ...(o.tls === undefined ? {} : { caPem: o.tls.caPem }) });
 
   let output = '';
   let child: ChildProcess | undefined;
@@ -77,20 +95,17 @@ export async function startPrometheus(o: PrometheusOptions): Promise<PrometheusS
       async () => {
         if (spawnError !== undefined) throw new Error(`cannot run prometheus: ${spawnError.message}`);
         if (!running()) throw new Error(`prometheus exited: ${output.slice(-2000)}`);
-        const res = await fetch(`${url}/-/ready`, { headers, signal: AbortSignal.timeout(1000) });
-        return res.ok;
+        const res = await get('/-/ready');
+        return res.status === 200;
       },
       { describe: () => `prometheus on ${url} to be ready (logs: ${output.slice(-1000)})`, timeoutMs: 60_000 },
     );
   };
 
   const query = async (promql: string): Promise<number | undefined> => {
-    const res = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(promql)}`, {
-      headers,
-      signal: AbortSignal.timeout(5000),
-    });
-    if (!res.ok) throw new Error(`prometheus query ${promql}: HTTP ${res.status} ${await res.text()}`);
-    const body = (await res.json()) as { data?: { result?: { value?: [number, string] }[] } };
+    const res = await get(`/api/v1/query?query=${encodeURIComponent(promql)}`);
+    if (res.status !== 200) throw new Error(`prometheus query ${promql}: HTTP ${res.status} ${res.text}`);
+    const body = JSON.parse(res.text) as { data?: { result?: { value?: [number, string] }[] } };
     const result = body.data?.result ?? [];
     if (result.length > 1) throw new Error(`prometheus query ${promql}: ${result.length} series`);
     const value = result[0]?.value?.[1];
@@ -128,4 +143,82 @@ export async function startPrometheus(o: PrometheusOptions): Promise<PrometheusS
   });
   await launch();
   return server;
+}
+
+/**
+ * GET with node:http(s) (fetch cannot trust an extra CA per call); a 5 s deadline. Rejects when
+ * no response arrives.
+ */
+export function getText(
+  url: string,
+  o: { readonly headers?: Readonly<Record<string, string>>; readonly caPem?: string } = {},
+): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const onResponse = (res: IncomingMessage): void => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    };
+    const options = { headers: { ...o.headers }, timeout: 5000 };
+    const req = url.startsWith('https:')
+      ? httpsRequest(url, { ...options, ...(o.caPem === undefined ? {} : { ca: o.caPem }), agent: false }, onResponse)
+      : httpRequest(url, { ...options, agent: false }, onResponse);
+    req.on('timeout', () => req.destroy(new Error(`GET ${url} timed out`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+export interface BearerGate {
+  /** `http://127.0.0.1:<port>`: use it as the Prometheus address. */
+  readonly url: string;
+  /** The `Authorization` header of every request, as received. */
+  readonly authorizations: (string | undefined)[];
+}
+
+/**
+ * A reverse proxy (node:http) in front of a Prometheus that answers 401 unless the request carries
+ * `Authorization: Bearer <token>`, and otherwise forwards it (with the server's own basic auth and
+ * CA, when given). Closed when the test finishes.
+ */
+export async function startBearerGate(o: {
+  readonly upstream: string;
+  readonly token: string;
+  readonly caPem?: string;
+  readonly basicAuth?: { readonly username: string; readonly password: string };
+}): Promise<BearerGate> {
+  const authorizations: (string | undefined)[] = [];
+  const server = createServer((req, res) => {
+    authorizations.push(req.headers.authorization);
+    if (req.headers.authorization !== `Bearer ${o.token}`) {
+      res.writeHead(401, { 'Content-Type': 'application/json' });
+      res.end('{"status":"error","error":"bearer token required"}');
+      return;
+    }
+    const headers: Record<string, string> = {};
+    if (o.basicAuth !== undefined) {
+      headers['authorization'] =
+        `Basic ${Buffer.from(`${o.basicAuth.username}:${o.basicAuth.password}`).toString('base64')}`;
+    }
+    getText(`${o.upstream}${req.url ?? '/'}`, { headers, ...(o.caPem === undefined ? {} : { caPem: o.caPem }) }).then(
+      (up) => {
+        res.writeHead(up.status, { 'Content-Type': 'application/json' });
+        res.end(up.text);
+      },
+      (err: unknown) => {
+        res.writeHead(502);
+        res.end(String(err));
+      },
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  onTestFinished(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, authorizations };
 }
