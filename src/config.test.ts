@@ -35,6 +35,7 @@ describe('parseConfig', () => {
       enableConfigTracking: true,
       clusterName: '',
       noCrossNamespaceRefs: false,
+      freezeNamespace: 'kube-system',
       version: false,
       help: false,
       warnings: [],
@@ -83,6 +84,26 @@ describe('parseConfig', () => {
     const c = ok(['-namespace', 'apps', '-leader-election-namespace', 'flagger']);
     expect(c.namespace).toBe('apps');
     expect(c.leaderElectionNamespace).toBe('apps');
+  });
+
+  it('defaults -freeze-namespace to POD_NAMESPACE, else the leader-election namespace; -freeze-namespace= disables it', () => {
+    expect(ok([]).freezeNamespace).toBe('kube-system');
+    expect(ok(['-namespace', 'apps']).freezeNamespace).toBe('apps');
+    expect(ok(['-leader-election-namespace', 'ops']).freezeNamespace).toBe('ops');
+    expect(ok(['-namespace', 'apps'], { POD_NAMESPACE: 'fledge-system' }).freezeNamespace).toBe('fledge-system');
+    expect(ok([], { POD_NAMESPACE: '' }).freezeNamespace).toBe('kube-system');
+    // The flag wins over the environment, and an explicit empty value turns the freeze off.
+    expect(ok(['-freeze-namespace', 'freezes'], { POD_NAMESPACE: 'fledge-system' }).freezeNamespace).toBe('freezes');
+    expect(ok(['-freeze-namespace='], { POD_NAMESPACE: 'fledge-system' }).freezeNamespace).toBeUndefined();
+    expect(ok(['-freeze-namespace', '']).freezeNamespace).toBeUndefined();
+  });
+
+  it('rejects a -freeze-namespace or POD_NAMESPACE that is no namespace name', () => {
+    expect(err(['-freeze-namespace', 'Not_A_Namespace']).message).toContain(
+      'invalid value "Not_A_Namespace" for flag -freeze-namespace',
+    );
+    expect(err([], { POD_NAMESPACE: 'a/b' }).message).toContain('invalid value "a/b" for flag -freeze-namespace');
+    expect(err(['-freeze-namespace', 'x'.repeat(64)]).message).toContain('for flag -freeze-namespace');
   });
 
   it('takes secret-bearing values from a non-empty environment variable before the flag (Flagger fromEnv)', () => {

@@ -3,7 +3,8 @@
  * `-flag=value`, `--flag` and `--flag=value`, booleans as `-flag` or `-flag=false` (Go's `flag`
  * package rules). Secret-bearing values come from the environment as in Flagger: a non-empty
  * `SLACK_URL`, `SLACK_TOKEN`, `SLACK_PROXY_URL`, `MSTEAMS_URL`, `MSTEAMS_PROXY_URL` or
- * `EVENT_WEBHOOK_URL` takes precedence over its flag (Flagger's `fromEnv`).
+ * `EVENT_WEBHOOK_URL` takes precedence over its flag (Flagger's `fromEnv`). `POD_NAMESPACE` (set
+ * by the chart from the downward API) is only the default of `-freeze-namespace`.
  *
  * Pure: {@link parseConfig} reads only its arguments, so it is unit-tested without a process.
  */
@@ -55,6 +56,12 @@ export interface Config {
   /** `-cluster-name`: the `Cluster` field of alerts. */
   readonly clusterName: string;
   readonly noCrossNamespaceRefs: boolean;
+  /**
+   * `-freeze-namespace` (Fledge): where a `fledge-freeze` ConfigMap freezes every canary the
+   * operator manages. Default: `POD_NAMESPACE`, else the leader-election namespace; undefined
+   * (`-freeze-namespace=`) disables the cluster-wide freeze.
+   */
+  readonly freezeNamespace: string | undefined;
   /** `-version`: print the version and exit. */
   readonly version: boolean;
   /** `-h` / `-help`: print usage and exit 0. */
@@ -150,9 +157,18 @@ const flags: readonly FlagSpec[] = [
     default: 'false',
     help: 'Refuse references to objects in other namespaces.',
   },
+  {
+    name: 'freeze-namespace',
+    kind: 'string',
+    default: '',
+    help: 'Namespace whose fledge-freeze ConfigMap holds every canary (Fledge). Default: $POD_NAMESPACE, else the leader election namespace; -freeze-namespace= disables it.',
+  },
   { name: 'version', kind: 'bool', default: 'false', help: 'Print the version and exit.' },
   { name: 'help', kind: 'bool', default: 'false', help: 'Print this help and exit.' },
 ];
+
+/** A namespace name (RFC 1123 label). */
+const DNS_LABEL = /^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /** Flagger flags Fledge refuses: ignoring them would silently talk to another cluster. */
 const refused: Readonly<Record<string, string>> = {
@@ -215,6 +231,14 @@ export function parseConfig(
   if (given.has('zap-replace-globals')) warnings.push('-zap-replace-globals has no effect in Fledge');
 
   const namespace = str('namespace');
+  const leaderElectionNamespace = namespace === '' ? str('leader-election-namespace') : namespace;
+  // An explicit `-freeze-namespace=` disables the cluster-wide freeze; unset, it follows the pod.
+  const freezeNamespace = given.has('freeze-namespace')
+    ? str('freeze-namespace')
+    : env['POD_NAMESPACE'] || leaderElectionNamespace;
+  if (freezeNamespace !== '' && !DNS_LABEL.test(freezeNamespace)) {
+    errors.push(`invalid value "${freezeNamespace}" for flag -freeze-namespace: want a namespace name`);
+  }
   const config: Config = {
     kubeconfig: str('kubeconfig') === '' ? undefined : str('kubeconfig'),
     kubeconfigQps: int('kubeconfig-qps', 1),
@@ -241,10 +265,11 @@ export function parseConfig(
     ingressAnnotationsPrefix: str('ingress-annotations-prefix'),
     ingressClass: str('ingress-class'),
     enableLeaderElection: bool('enable-leader-election'),
-    leaderElectionNamespace: namespace === '' ? str('leader-election-namespace') : namespace,
+    leaderElectionNamespace,
     enableConfigTracking: bool('enable-config-tracking'),
     clusterName: str('cluster-name'),
     noCrossNamespaceRefs: bool('no-cross-namespace-refs'),
+    freezeNamespace: freezeNamespace === '' ? undefined : freezeNamespace,
     version: bool('version'),
     help: bool('help'),
     warnings,

@@ -15,7 +15,7 @@ import { KubeEventSink } from './controller/events.ts';
 import { ControlLoop } from './controller/loop.ts';
 import { DefaultMetricChecker } from './controller/metric-checks.ts';
 import { Scheduler, UnsupportedError } from './controller/scheduler.ts';
-import { FREEZE_CONFIGMAP, freezeOf } from './controller/release-windows.ts';
+import { freezeReader } from './controller/freeze-reader.ts';
 import { createVerifier } from './controller/verify.ts';
 import { createHttpClient } from './http/client.ts';
 import { type ApiKubeClient, createKubeClient } from './kube/client.ts';
@@ -175,23 +175,8 @@ async function startOperator(config: Config, log: Logger, kube: ApiKubeClient, v
     recorder,
     status: store,
     verify: createVerifier({ noCrossNamespaceRefs: config.noCrossNamespaceRefs, canaries: (ns) => canaries.list(ns) }),
-    // A `fledge-freeze` ConfigMap holds every canary of its namespace; read once the cache has synced.
-    freeze: async (_ctx, c) => {
-      const namespace = c.metadata.namespace ?? '';
-      const informer = kube.informer(Resources.configMap, scope ?? namespace);
-      if (!informer.health().synced) {
-        let timer: NodeJS.Timeout | undefined;
-        const timeout = new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`ConfigMap cache of ${namespace} not synced`)), 10_000);
-        });
-        try {
-          await Promise.race([informer.synced(), timeout]);
-        } finally {
-          clearTimeout(timer);
-        }
-      }
-      return freezeOf(informer.get({ namespace, name: FREEZE_CONFIGMAP }));
-    },
+    // `fledge-freeze` ConfigMaps: the canary's namespace's and the cluster-wide one (-freeze-namespace).
+    freeze: freezeReader({ kube, scope, freezeNamespace: config.freezeNamespace, clock }),
   });
 
   let loop: ControlLoop | undefined;

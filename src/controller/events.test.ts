@@ -74,7 +74,7 @@ function recordingBuilders(): {
 } {
   const posts: RecordingNotifier['posts'] = [];
   const b: NotifierBuilder = (s) => new RecordingNotifier(s, posts);
-  return { builders: { slack: b, msteams: b, discord: b, rocket: b, gchat: b }, posts };
+  return { builders: { slack: b, msteams: b, discord: b, rocket: b, gchat: b, webhook: b }, posts };
 }
 
 function alertProvider(name: string, spec: Record<string, unknown>, namespace = 'apps'): KubeObject {

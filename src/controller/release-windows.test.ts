@@ -1,9 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import {
   FREEZE_CONFIGMAP,
+  type Freeze,
   ReleaseWindowError,
+  combineFreezes,
   evaluateReleaseWindows,
   freezeDecision,
+  freezeFor,
   freezeOf,
   parseWindowDuration,
   validateReleaseWindows,
@@ -133,5 +136,83 @@ describe('freezeOf', () => {
       reason: 'Frozen',
       message: 'frozen by ConfigMap test/fledge-freeze: audit',
     });
+  });
+});
+
+describe('cluster-wide freeze', () => {
+  const messageOf = (f: Freeze | undefined): string | undefined => {
+    const d = f === undefined ? undefined : freezeDecision(f);
+    return d?.allowed === false ? d.message : undefined;
+  };
+  const cm = (namespace: string, reason?: string): NonNullable<Parameters<typeof freezeOf>[0]> => ({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: FREEZE_CONFIGMAP, namespace },
+    ...(reason === undefined ? {} : { data: { reason } }),
+  });
+  /** A cache of `fledge-freeze` ConfigMaps by namespace, recording which namespaces were read. */
+  const cache = (...maps: ReturnType<typeof cm>[]) => {
+    const reads: string[] = [];
+    const read = (namespace: string) => {
+      reads.push(namespace);
+      return Promise.resolve(maps.find((m) => m.metadata.namespace === namespace));
+    };
+    return { reads, read };
+  };
+
+  it('marks the source of a cluster-wide ConfigMap', () => {
+    expect(freezeOf(cm('fledge-system', 'audit'), 'cluster')).toEqual({
+      source: 'ConfigMap fledge-system/fledge-freeze (cluster-wide)',
+      reason: 'audit',
+    });
+  });
+
+  it('holds a canary of any namespace by the ConfigMap in the freeze namespace', async () => {
+    const { reads, read } = cache(cm('fledge-system', 'year-end freeze'));
+    const freeze = await freezeFor('apps', 'fledge-system', read);
+    expect(reads.sort()).toEqual(['apps', 'fledge-system']);
+    expect(freeze && freezeDecision(freeze)).toEqual({
+      allowed: false,
+      reason: 'Frozen',
+      message: 'frozen by ConfigMap fledge-system/fledge-freeze (cluster-wide): year-end freeze',
+    });
+  });
+
+  it('still holds by the namespace ConfigMap alone, and names both when both exist', async () => {
+    const onlyNs = await freezeFor('apps', 'fledge-system', cache(cm('apps', 'incident 42')).read);
+    expect(messageOf(onlyNs)).toBe('frozen by ConfigMap apps/fledge-freeze: incident 42');
+
+    const both = await freezeFor('apps', 'fledge-system', cache(cm('apps', 'incident 42'), cm('fledge-system')).read);
+    expect(messageOf(both)).toBe(
+      'frozen by ConfigMap fledge-system/fledge-freeze (cluster-wide): no reason given; also by ConfigMap apps/fledge-freeze: incident 42',
+    );
+  });
+
+  it('does not hold a canary when neither ConfigMap exists, nor by other namespaces', async () => {
+    const { reads, read } = cache(cm('other', 'not ours'));
+    expect(await freezeFor('apps', 'fledge-system', read)).toBeUndefined();
+    expect(reads.sort()).toEqual(['apps', 'fledge-system']);
+  });
+
+  it('reads only the namespace ConfigMap when the cluster-wide freeze is disabled', async () => {
+    const { reads, read } = cache(cm('fledge-system', 'ignored'));
+    expect(await freezeFor('apps', undefined, read)).toBeUndefined();
+    expect(reads).toEqual(['apps']);
+  });
+
+  it('reports the ConfigMap once, as the namespace freeze, for a canary in the freeze namespace', async () => {
+    const { reads, read } = cache(cm('fledge-system', 'maintenance'));
+    const freeze = await freezeFor('fledge-system', 'fledge-system', read);
+    expect(reads).toEqual(['fledge-system']);
+    expect(messageOf(freeze)).toBe('frozen by ConfigMap fledge-system/fledge-freeze: maintenance');
+  });
+
+  it('combineFreezes keeps either alone and puts the cluster-wide one first', () => {
+    const a = { source: 'A', reason: 'a' };
+    const b = { source: 'B', reason: 'b' };
+    expect(combineFreezes(undefined, undefined)).toBeUndefined();
+    expect(combineFreezes(a, undefined)).toBe(a);
+    expect(combineFreezes(undefined, b)).toBe(b);
+    expect(combineFreezes(a, b)).toEqual({ source: 'A', reason: 'a', also: b });
   });
 });

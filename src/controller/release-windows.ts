@@ -136,28 +136,73 @@ export function evaluateReleaseWindows(spec: ReleaseWindows, now: number): Windo
   return { allowed: true };
 }
 
-/** The name of the ConfigMap that freezes every canary of its namespace; `data.reason` says why. */
+/**
+ * The name of the ConfigMap that freezes canaries; `data.reason` says why. In a canary's namespace it
+ * freezes that namespace; in the operator's freeze namespace (`-freeze-namespace`, default the
+ * operator's own namespace) it freezes every canary the operator manages.
+ */
 export const FREEZE_CONFIGMAP = 'fledge-freeze';
 
 /** A freeze in force: where it comes from and why. */
 export interface Freeze {
-  /** e.g. `ConfigMap test/fledge-freeze`. */
+  /** e.g. `ConfigMap test/fledge-freeze`, or `ConfigMap fledge-system/fledge-freeze (cluster-wide)`. */
   readonly source: string;
   readonly reason: string;
+  /** A second freeze in force at the same time (the namespace's, next to a cluster-wide one). */
+  readonly also?: Freeze;
 }
 
+/** What a `fledge-freeze` ConfigMap freezes: its own namespace, or everything the operator manages. */
+export type FreezeScope = 'namespace' | 'cluster';
+
 /** The freeze a `fledge-freeze` ConfigMap (as read from the cache) declares, if any. */
-export function freezeOf(configMap: KubeObject | undefined): Freeze | undefined {
+export function freezeOf(configMap: KubeObject | undefined, scope: FreezeScope = 'namespace'): Freeze | undefined {
   if (configMap === undefined) return undefined;
   const data = configMap['data'];
   const reason = isRecord(data) ? data['reason'] : undefined;
+  const name = `${configMap.metadata.namespace ?? ''}/${configMap.metadata.name ?? FREEZE_CONFIGMAP}`;
   return {
-    source: `ConfigMap ${configMap.metadata.namespace ?? ''}/${configMap.metadata.name ?? FREEZE_CONFIGMAP}`,
+    source: `ConfigMap ${name}${scope === 'cluster' ? ' (cluster-wide)' : ''}`,
     reason: typeof reason === 'string' && reason.trim() !== '' ? reason.trim() : 'no reason given',
   };
 }
 
-/** A freeze holds whatever the windows say. */
+/**
+ * The freeze holding a canary, from the cluster-wide and its namespace's `fledge-freeze`
+ * ConfigMaps: the cluster-wide one first, with the namespace's as {@link Freeze.also} when both
+ * exist, so the message names both.
+ */
+export function combineFreezes(clusterWide: Freeze | undefined, namespaced: Freeze | undefined): Freeze | undefined {
+  if (clusterWide === undefined) return namespaced;
+  if (namespaced === undefined) return clusterWide;
+  return { ...clusterWide, also: namespaced };
+}
+
+/**
+ * A freeze holds whatever the windows say. The message is `frozen by <source>: <reason>`, followed by
+ * `; also by <source>: <reason>` when a second freeze is in force.
+ */
 export function freezeDecision(freeze: Freeze): WindowDecision {
-  return { allowed: false, reason: 'Frozen', message: `frozen by ${freeze.source}: ${freeze.reason}` };
+  const parts: string[] = [];
+  for (let f: Freeze | undefined = freeze; f !== undefined; f = f.also) parts.push(`${f.source}: ${f.reason}`);
+  return { allowed: false, reason: 'Frozen', message: `frozen by ${parts.join('; also by ')}` };
+}
+
+/**
+ * The freeze holding a canary of `namespace`: its namespace's `fledge-freeze` ConfigMap and, when
+ * `freezeNamespace` is set, the cluster-wide one there. A canary that lives in the freeze namespace
+ * itself sees that ConfigMap once, as its namespace's freeze. `read` returns the ConfigMap
+ * `fledge-freeze` of a namespace (from a cache), or undefined.
+ */
+export async function freezeFor(
+  namespace: string,
+  freezeNamespace: string | undefined,
+  read: (namespace: string) => Promise<KubeObject | undefined>,
+): Promise<Freeze | undefined> {
+  const clusterWide = freezeNamespace !== undefined && freezeNamespace !== namespace;
+  const [own, global] = await Promise.all([
+    read(namespace),
+    clusterWide ? read(freezeNamespace) : Promise.resolve(undefined),
+  ]);
+  return combineFreezes(freezeOf(global, 'cluster'), freezeOf(own));
 }

@@ -377,6 +377,22 @@ describe('headersSecretRef (Flagger #1192)', () => {
     expect(res.message).not.toContain('s3cr3t');
   });
 
+  it('redacts a rejected credential that the server echoes back', async () => {
+    const server = await serve(answer(401, `token "s3cr3t-t0ken-value" rejected (${TOKEN})`));
+    const res = await callWebhook(testCtx(), {
+      canary: newCanary(status),
+      phase: 'Progressing',
+      hook: hook(server.url),
+      http,
+      secrets: secretsOf([secret('hook-auth', 'test', { Authorization: TOKEN })]),
+    });
+    expect(res).toEqual({
+      ok: false,
+      status: 401,
+      message: 'HTTP 401 Unauthorized: token "<redacted>" rejected (<redacted>)',
+    });
+  });
+
   it('fails without calling when the Secret is missing or no cache is given', async () => {
     const server = await serve(answer(200));
     const call = { canary: newCanary(status), phase: 'Progressing' as const, hook: hook(server.url), http };

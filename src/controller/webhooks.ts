@@ -156,7 +156,11 @@ export async function callWebhook(ctx: Ctx, call: WebhookCall): Promise<WebhookR
       continue;
     }
     if (res.status >= 200 && res.status < 300) return { ok: true, status: res.status, message: `HTTP ${res.status}` };
-    last = { ok: false, status: res.status, message: withAttempts(statusMessage(res), attempt) };
+    last = {
+      ok: false,
+      status: res.status,
+      message: withAttempts(redactValues(statusMessage(res), Object.values(extraHeaders)), attempt),
+    };
     log.debug('webhook answered an error status', { attempt, status: res.status });
     if (!retryable(res.status)) break;
   }
@@ -207,6 +211,25 @@ function statusMessage(res: HttpResponse): string {
   const body = res.body.trim();
   if (body === '') return head;
   return `${head}: ${body.length > MAX_BODY_IN_MESSAGE ? `${body.slice(0, MAX_BODY_IN_MESSAGE)}...` : body}`;
+}
+
+/** Auth schemes that precede a credential in a header value; not secrets themselves. */
+const AUTH_SCHEMES = new Set(['bearer', 'basic', 'token', 'digest', 'apikey']);
+
+/**
+ * Removes secret header values, and each word of 6 characters or more in them (the token of
+ * `Bearer <token>`), from text a server sent back: a server that echoes a rejected credential must
+ * not put it into Events, status or alerts.
+ */
+export function redactValues(text: string, values: readonly string[]): string {
+  const secrets = new Set<string>();
+  for (const v of values) {
+    if (v.trim().length >= 4) secrets.add(v.trim());
+    for (const word of v.split(/\s+/)) if (word.length >= 6 && !AUTH_SCHEMES.has(word.toLowerCase())) secrets.add(word);
+  }
+  let out = text;
+  for (const s of [...secrets].sort((a, b) => b.length - a.length)) out = out.split(s).join('<redacted>');
+  return out;
 }
 
 function withAttempts(message: string, attempt: number): string {

@@ -2,13 +2,15 @@
  * Builds the {@link Notifier} of an AlertProvider type or of the global `-slack-*` / `-msteams-*`
  * flags (Flagger pkg/notifier/factory.go). An empty URL gives a {@link NopNotifier}.
  *
- * Every type of the CRD has an entry in {@link notifierBuilders} (slack, msteams, discord, rocket,
- * gchat). {@link UnsupportedNotifier} remains for a type added to the CRD before its backend: its
- * `post` rejects with a clear error that callers log, rather than silently dropping alerts.
+ * Every type of the CRD has an entry in {@link notifierBuilders}: Flagger's slack, msteams, discord,
+ * rocket and gchat, and Fledge's `webhook`, a generic JSON body (src/notifier/webhook.ts) that
+ * Flagger does not have; Flagger manifests never use it, so they stay valid. {@link UnsupportedNotifier}
+ * remains for a type added to the CRD before its backend: its `post` rejects with a clear error that
+ * callers log, rather than silently dropping alerts.
  *
- * A generic JSON webhook is not an AlertProvider type: the CRD enum (shared with Flagger) has no
- * `webhook`, so Fledge's generic JSON sink is the global `-event-webhook` / `EVENT_WEBHOOK_URL` and
- * the canary's `type: event` webhooks (src/controller/events.ts), which receive every event.
+ * Alerts are the filtered, human-readable subset of events; every event (not only alerts) also goes
+ * as Flagger's webhook payload to the canary's `type: event` webhooks or the global
+ * `-event-webhook` / `EVENT_WEBHOOK_URL` (src/controller/events.ts).
  */
 import type { AlertProviderType } from '../apis/flagger/v1beta1/types.ts';
 import { alertProviderTypes, isAlertProviderType } from '../apis/flagger/v1beta1/types.ts';
@@ -22,6 +24,7 @@ import { NopNotifier } from './nop.ts';
 import type { Notification, Notifier } from './notifier.ts';
 import { RocketNotifier } from './rocket.ts';
 import { SlackNotifier } from './slack.ts';
+import { WebhookNotifier } from './webhook.ts';
 
 /** Where and as whom a notifier posts. `url` and `token` are secrets: never log them. */
 export interface NotifierSettings {
@@ -77,6 +80,7 @@ export function notifierBuilders(http: HttpClient): Readonly<Record<AlertProvide
     discord: (s) => new DiscordNotifier(s, http),
     rocket: (s) => new RocketNotifier(s, http),
     gchat: (s) => new GChatNotifier(s, http),
+    webhook: (s) => new WebhookNotifier(s, http),
   } satisfies Record<AlertProviderType, NotifierBuilder>;
 }
 

@@ -314,7 +314,7 @@ describe('notifiers post Flagger payloads', () => {
 describe('factory', () => {
   it('gives a NopNotifier for an empty URL and rejects unknown types', () => {
     expect(createNotifier('slack', { url: '' }, builders)).toBeInstanceOf(NopNotifier);
-    expect(() => createNotifier('webhook', { url: 'http://x' }, builders)).toThrow(UnknownNotifierError);
+    expect(() => createNotifier('pagerduty', { url: 'http://x' }, builders)).toThrow(UnknownNotifierError);
   });
 
   it('fills missing settings with empty strings', () => {
@@ -323,7 +323,7 @@ describe('factory', () => {
       seen.push(s);
       return new NopNotifier();
     };
-    createNotifier('gchat', { url: 'http://x' }, { slack: b, msteams: b, discord: b, rocket: b, gchat: b });
+    createNotifier('gchat', { url: 'http://x' }, { slack: b, msteams: b, discord: b, rocket: b, gchat: b, webhook: b });
     expect(seen).toEqual([{ url: 'http://x', token: '', proxyUrl: '', username: '', channel: '' }]);
   });
 

@@ -1,11 +1,12 @@
 // Alerts on the local control plane: AlertProviders of every type point at local HTTP servers
-// standing in for Slack, Teams, Discord, Rocket.Chat and Google Chat. The operator must post the
-// exact Flagger payloads on initialization and on a rollback, and never log a provider's secrets.
+// standing in for Slack, Teams, Discord, Rocket.Chat, Google Chat and a generic JSON receiver
+// (Fledge's `webhook` type). The operator must post the exact payloads on initialization and on a
+// rollback, and never log a provider's secrets.
 import { describe, expect, it } from 'vitest';
 import { startOperator } from './lib/operator.ts';
 import { type RecordedRequest, type WebhookServer, startWebhookServer } from './lib/webhook.ts';
 import { IMAGE_V2, applyAll, canary, podinfo, setImage, waitForPhase } from './lib/workload.ts';
-import { createTestNamespace, waitFor } from './support/index.ts';
+import { createTestNamespace, kubectlJson, waitFor } from './support/index.ts';
 
 const CLUSTER = 'e2e-cluster';
 const INIT = 'New Deployment detected, initialization completed.';
@@ -193,5 +194,120 @@ describe('alerts', () => {
     const logs = operator.logs();
     expect(logs).not.toContain('teams-s3cr3t-path');
     expect(logs).not.toContain(TEAMS_TOKEN);
+  });
+
+  it('posts the generic JSON body to a webhook AlertProvider, with the Secret token as bearer and the severity filter', async () => {
+    const ns = await createTestNamespace('alerts-webhook');
+    const [receiver, hooks] = await Promise.all([startWebhookServer(), startWebhookServer()]);
+    hooks.respond('/check', 200);
+    const ALERTS_PATH = '/alerts/webhook-s3cr3t-path';
+    const TOKEN = 'webhook-t0ken-value';
+    const provider = (name: string, spec: Record<string, unknown>) => ({
+      apiVersion: 'flagger.app/v1beta1',
+      kind: 'AlertProvider',
+      metadata: { name, namespace: ns },
+      spec,
+    });
+    await applyAll(
+      [
+        ...podinfo(ns),
+        provider('relay', { type: 'webhook', secretRef: { name: 'relay' } }),
+        {
+          apiVersion: 'v1',
+          kind: 'Secret',
+          metadata: { name: 'relay', namespace: ns },
+          type: 'Opaque',
+          stringData: { address: receiver.url(ALERTS_PATH), token: TOKEN },
+        },
+        provider('pager', { type: 'webhook', address: receiver.url('/pager') }),
+        canary(ns, {
+          analysis: {
+            threshold: 2,
+            webhooks: [{ name: 'acceptance', type: 'rollout', url: hooks.url('/check'), timeout: '5s' }],
+            alerts: [
+              { name: 'relay', severity: 'info', providerRef: { name: 'relay' } },
+              { name: 'pager', severity: 'error', providerRef: { name: 'pager' } },
+            ],
+          },
+        }),
+      ],
+      ns,
+    );
+    // The kube-apiserver accepts the Fledge-only type.
+    const stored = await kubectlJson<{ spec: { type: string } }>(['get', 'alertprovider', 'relay'], { namespace: ns });
+    expect(stored.spec.type).toBe('webhook');
+
+    const started = Date.now();
+    const operator = await startOperator({ namespace: ns, args: ['-cluster-name', CLUSTER] });
+    await waitForPhase(ns, 'Initialized');
+
+    const messageOf = (r: RecordedRequest): string => (r.body as { message?: string }).message ?? '';
+    const at = (path: string, match: (m: string) => boolean, what: string) =>
+      waitFor(() => receiver.requests(path).find((r) => match(messageOf(r))), {
+        describe: `${what} at ${path}; got ${JSON.stringify(receiver.requests().map(messageOf))}`,
+        timeoutMs: 30_000,
+      });
+    /** The body with its timestamp checked (an RFC 3339 UTC instant during this test) and removed. */
+    const withoutTimestamp = (r: RecordedRequest): Record<string, unknown> => {
+      const { timestamp, ...rest } = r.body as Record<string, unknown>;
+      expect(timestamp).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+      const t = Date.parse(String(timestamp));
+      expect(t).toBeGreaterThanOrEqual(started - 1000);
+      expect(t).toBeLessThanOrEqual(Date.now() + 1000);
+      // Keys in the documented order.
+      expect(Object.keys(r.body as object)).toEqual([
+        'name',
+        'namespace',
+        'cluster',
+        'severity',
+        'message',
+        'fields',
+        'timestamp',
+      ]);
+      return rest;
+    };
+
+    const init = await at(ALERTS_PATH, (m) => m === INIT, 'webhook init');
+    expectJsonPost(init);
+    expect(init.headers.authorization).toBe(`Bearer ${TOKEN}`);
+    expect(withoutTimestamp(init)).toEqual({
+      name: 'podinfo',
+      namespace: ns,
+      cluster: CLUSTER,
+      severity: 'info',
+      message: INIT,
+      fields: {
+        Cluster: CLUSTER,
+        Target: `Deployment/podinfo.${ns}`,
+        'Failed checks threshold': '2',
+        'Progress deadline': '60s',
+        'Traffic routing': 'Weight step: 20 max: 60',
+      },
+    });
+
+    hooks.respond('/check', 500);
+    await setImage(ns, IMAGE_V2);
+    await waitForPhase(ns, 'Failed', { timeoutMs: 60_000 });
+    const why =
+      `Failed checks threshold reached 2: Halt podinfo.${ns} advancement external check acceptance failed ` +
+      'HTTP 500 Internal Server Error: status 500';
+    const isRollback = (m: string) => m.startsWith('Failed checks threshold reached 2');
+    const [relayed, paged] = await Promise.all([
+      at(ALERTS_PATH, isRollback, 'webhook rollback'),
+      at('/pager', isRollback, 'error-only webhook rollback'),
+    ]);
+    const rollback = { name: 'podinfo', namespace: ns, cluster: CLUSTER, severity: 'error', message: why };
+    expect(withoutTimestamp(relayed)).toEqual({ ...rollback, fields: { Cluster: CLUSTER } });
+    expect(withoutTimestamp(paged)).toEqual({ ...rollback, fields: { Cluster: CLUSTER } });
+    expect(paged.headers.authorization).toBeUndefined();
+    // The error-only subscription got nothing but error alerts.
+    expect(receiver.requests('/pager').map((r) => (r.body as { severity?: string }).severity)).toEqual(
+      receiver.requests('/pager').map(() => 'error'),
+    );
+    expect(receiver.requests('/pager').some((r) => messageOf(r) === INIT)).toBe(false);
+
+    const logs = operator.logs();
+    expect(logs).not.toContain('webhook-s3cr3t-path');
+    expect(logs).not.toContain(TOKEN);
   });
 });

@@ -1,6 +1,8 @@
 // Release windows (Fledge extension) with the operator on the local control plane: a window that
 // opens a little after now holds the new revision (Held condition, one Event, no traffic, no
-// failure), then lets it proceed to promotion when it opens.
+// failure), then lets it proceed to promotion when it opens. A `fledge-freeze` ConfigMap holds the
+// canaries of its namespace, and one in the operator's freeze namespace (-freeze-namespace) holds
+// every canary the operator manages.
 import { describe, expect, it } from 'vitest';
 import { startOperator } from './lib/operator.ts';
 import {
@@ -17,6 +19,13 @@ import {
   waitForPhase,
 } from './lib/workload.ts';
 import { createTestNamespace, kubectl, waitFor } from './support/index.ts';
+
+const freezeConfigMap = (namespace: string, reason: string): object => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name: 'fledge-freeze', namespace },
+  data: { reason },
+});
 
 /** A 6-field (seconds first) cron expression firing once a day at `at`, in UTC. */
 function dailyAt(at: Date): string {
@@ -128,5 +137,96 @@ describe('release windows', () => {
     await kubectl(['delete', 'configmap', 'fledge-freeze'], { namespace: ns });
     await waitForPhase(ns, 'Succeeded', { timeoutMs: 60_000 });
     expect((await getDeployment(ns, 'podinfo-primary')).spec.template.spec.containers[0]?.image).toBe(IMAGE_V2);
+  });
+
+  it('holds canaries by a cluster-wide fledge-freeze ConfigMap in the freeze namespace, naming both freezes when both exist', async () => {
+    const ns = await createTestNamespace('cwfreeze');
+    // Stands in for the operator's own namespace (fledge-system with the chart).
+    const ops = await createTestNamespace('cwfreeze-ops');
+    await applyAll(
+      [
+        ...podinfo(ns),
+        canary(ns, {
+          provider: 'kubernetes',
+          analysis: { iterations: 2, stepWeight: undefined, maxWeight: undefined },
+        }),
+      ],
+      ns,
+    );
+    const operator = await startOperator({ namespace: ns, args: ['-freeze-namespace', ops] });
+    await waitForPhase(ns, 'Initialized');
+    await applyAll([freezeConfigMap(ops, 'year-end freeze')], ops);
+    await setImage(ns, IMAGE_V2);
+
+    const clusterWide = `frozen by ConfigMap ${ops}/fledge-freeze (cluster-wide): year-end freeze`;
+    const heldWith = (message: string) =>
+      waitFor(
+        async () => {
+          const c = await getCanary(ns);
+          const held = condition(c, 'Held');
+          return held?.status === 'True' && held.message === message ? c : undefined;
+        },
+        { describe: `the Held condition "${message}"`, timeoutMs: 20_000, intervalMs: 200 },
+      );
+    const held = await heldWith(clusterWide);
+    expect(condition(held, 'Held')?.reason).toBe('Frozen');
+    expect(held.status).toMatchObject({ phase: 'Progressing', iterations: 0, failedChecks: 0 });
+    expect(
+      (await events(ns)).filter((e) => e.message === `Halt podinfo.${ns} advancement ${clusterWide}`),
+    ).toHaveLength(1);
+
+    // The namespace's own freeze as well: the condition names both, the cluster-wide one first.
+    await applyAll([freezeConfigMap(ns, 'incident 42')], ns);
+    await heldWith(`${clusterWide}; also by ConfigMap ${ns}/fledge-freeze: incident 42`);
+    // Lifting the cluster-wide freeze leaves the namespace's in force.
+    await kubectl(['delete', 'configmap', 'fledge-freeze'], { namespace: ops });
+    await heldWith(`frozen by ConfigMap ${ns}/fledge-freeze: incident 42`);
+    expect((await getCanary(ns)).status).toMatchObject({ phase: 'Progressing', iterations: 0, failedChecks: 0 });
+    expect((await getDeployment(ns, 'podinfo-primary')).spec.template.spec.containers[0]?.image).toBe(IMAGE_V1);
+
+    await kubectl(['delete', 'configmap', 'fledge-freeze'], { namespace: ns });
+    await waitForPhase(ns, 'Succeeded', { timeoutMs: 60_000 });
+    expect((await getDeployment(ns, 'podinfo-primary')).spec.template.spec.containers[0]?.image).toBe(IMAGE_V2);
+    expect(operator.logs()).toContain(`"freezeNamespace":"${ops}"`);
+  });
+
+  it('takes the freeze namespace from POD_NAMESPACE, as the chart sets it', async () => {
+    const ns = await createTestNamespace('podns');
+    const ops = await createTestNamespace('podns-ops');
+    await applyAll(
+      [
+        ...podinfo(ns),
+        canary(ns, {
+          provider: 'kubernetes',
+          analysis: { iterations: 2, stepWeight: undefined, maxWeight: undefined },
+        }),
+      ],
+      ns,
+    );
+    await applyAll([freezeConfigMap(ops, 'maintenance')], ops);
+    // The operator process inherits this environment when it is spawned.
+    const saved = process.env['POD_NAMESPACE'];
+    process.env['POD_NAMESPACE'] = ops;
+    try {
+      await startOperator({ namespace: ns });
+    } finally {
+      if (saved === undefined) delete process.env['POD_NAMESPACE'];
+      else process.env['POD_NAMESPACE'] = saved;
+    }
+    await waitForPhase(ns, 'Initialized');
+    await setImage(ns, IMAGE_V2);
+    const held = await waitFor(
+      async () => {
+        const c = condition(await getCanary(ns), 'Held');
+        return c?.status === 'True' ? c : undefined;
+      },
+      { describe: 'the Held condition', timeoutMs: 20_000, intervalMs: 200 },
+    );
+    expect(held).toMatchObject({
+      reason: 'Frozen',
+      message: `frozen by ConfigMap ${ops}/fledge-freeze (cluster-wide): maintenance`,
+    });
+    await kubectl(['delete', 'configmap', 'fledge-freeze'], { namespace: ops });
+    await waitForPhase(ns, 'Succeeded', { timeoutMs: 60_000 });
   });
 });

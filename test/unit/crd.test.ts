@@ -541,11 +541,15 @@ describe('artifacts/flagger/crd.yaml', () => {
       expect(describedPaths(rootSchema('canaries'), 'Fledge extension:').sort()).toEqual(
         [
           'spec.analysis.metrics[].dryRun',
+          'spec.analysis.metrics[].minSamples',
           'spec.analysis.metrics[].noData',
+          'spec.analysis.metrics[].sampleQuery',
           'spec.analysis.releaseWindows',
           'spec.analysis.webhooks[].headersSecretRef',
           'spec.canaryAnalysis.metrics[].dryRun',
+          'spec.canaryAnalysis.metrics[].minSamples',
           'spec.canaryAnalysis.metrics[].noData',
+          'spec.canaryAnalysis.metrics[].sampleQuery',
           'spec.canaryAnalysis.releaseWindows',
           'spec.canaryAnalysis.webhooks[].headersSecretRef',
           'status.checks',
@@ -566,7 +570,7 @@ describe('artifacts/flagger/crd.yaml', () => {
       expect(at('canaries', 'status.observedGeneration').type).toBe('integer');
     });
 
-    it('describe checks as name, kind, value, min, max, passed, message, lastUpdateTime', () => {
+    it('describe checks as name, kind, value, min, max, passed, message, query, lastUpdateTime', () => {
       const check = at('canaries', 'status.checks[]');
       const shape = Object.fromEntries(Object.entries(check.properties ?? {}).map(([k, v]) => [k, v.format ?? v.type]));
       expect(shape).toEqual({
@@ -577,6 +581,7 @@ describe('artifacts/flagger/crd.yaml', () => {
         max: 'number',
         passed: 'boolean',
         message: 'string',
+        query: 'string',
         lastUpdateTime: 'date-time',
       });
       expect(check.required).toEqual(['name', 'kind', 'passed', 'message', 'lastUpdateTime']);

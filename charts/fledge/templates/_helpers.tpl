@@ -103,6 +103,11 @@ Refuses values of Flagger's chart that Fledge cannot honour, instead of silently
 {{- with .Values.threadiness }}{{ $args = append $args (printf "-threadiness=%s" (toString .)) }}{{ end -}}
 {{- with .Values.clusterName }}{{ $args = append $args (printf "-cluster-name=%s" (toString .)) }}{{ end -}}
 {{- if .Values.noCrossNamespaceRefs }}{{ $args = append $args "-no-cross-namespace-refs=true" }}{{ end -}}
+{{- if .Values.freeze }}
+{{- if eq (toString .Values.freeze.enabled) "false" }}{{ $args = append $args "-freeze-namespace=" }}
+{{- else }}{{ with .Values.freeze.namespace }}{{ $args = append $args (printf "-freeze-namespace=%s" (toString .)) }}{{ end }}
+{{- end }}
+{{- end -}}
 {{- range $args }}
 - {{ . | quote }}
 {{- end -}}

@@ -439,7 +439,7 @@ describe('parseAlertProvider', () => {
   it('rejects an unknown type', () => {
     const bad = withField(example('alertProvider'), 'spec.type', 'pagerduty');
     expect(validationError(() => parseAlertProvider(bad)).message).toBe(
-      'spec.type: must be one of "slack", "msteams", "discord", "rocket", "gchat", got "pagerduty"',
+      'spec.type: must be one of "slack", "msteams", "discord", "rocket", "gchat", "webhook", got "pagerduty"',
     );
   });
 });
@@ -470,5 +470,56 @@ describe('Fledge metric extensions', () => {
     expect(rejectCanary('spec.analysis.metrics.1.dryRun', 'yes')).toBe(
       'spec.analysis.metrics[1].dryRun: must be a boolean, got "yes"',
     );
+  });
+
+  it('reads minSamples on builtin metrics, with or without sampleQuery', () => {
+    const c = parseCanary(
+      withField(
+        withField(example('istioCanary'), 'spec.analysis.metrics.0.minSamples', 100),
+        'spec.analysis.metrics.1.sampleQuery',
+        'sum(increase(x[{{ interval }}]))',
+      ),
+    );
+    expect(c.spec.analysis?.metrics?.[0]).toMatchObject({ name: 'request-success-rate', minSamples: 100 });
+    expect(c.spec.analysis?.metrics?.[0]).not.toHaveProperty('sampleQuery');
+    expect(c.spec.analysis?.metrics?.[1]).toMatchObject({ sampleQuery: 'sum(increase(x[{{ interval }}]))' });
+  });
+
+  it('requires sampleQuery with minSamples on templateRef and query metrics', () => {
+    // metrics[2] of the example is the templateRef metric "latency".
+    expect(rejectCanary('spec.analysis.metrics.2.minSamples', 50)).toBe(
+      'spec.analysis.metrics[2].sampleQuery: is required with minSamples for metric "latency": only the builtin request-success-rate and request-duration have a sample-count query of their own',
+    );
+    const inline = withField(
+      withField(example('istioCanary'), 'spec.analysis.metrics.0.query', 'up'),
+      'spec.analysis.metrics.0.minSamples',
+      1,
+    );
+    expect(validationError(() => parseCanary(inline)).message).toMatch(
+      /^spec\.analysis\.metrics\[0\]\.sampleQuery: is required/,
+    );
+    // minSamples 0 is off and needs nothing; with a sampleQuery, any metric may set it.
+    expect(() => parseCanary(withField(example('istioCanary'), 'spec.analysis.metrics.2.minSamples', 0))).not.toThrow();
+    const ok = withField(
+      withField(example('istioCanary'), 'spec.analysis.metrics.2.minSamples', 50),
+      'spec.analysis.metrics.2.sampleQuery',
+      'count',
+    );
+    expect(parseCanary(ok).spec.analysis?.metrics?.[2]).toMatchObject({ minSamples: 50, sampleQuery: 'count' });
+  });
+
+  it('rejects a negative or fractional minSamples', () => {
+    expect(rejectCanary('spec.analysis.metrics.0.minSamples', -1)).toMatch(
+      /^spec\.analysis\.metrics\[0\]\.minSamples: /,
+    );
+    expect(rejectCanary('spec.analysis.metrics.0.minSamples', 1.5)).toBe(
+      'spec.analysis.metrics[0].minSamples: must be an integer, got 1.5',
+    );
+  });
+
+  it('keeps the rendered query of a status check', () => {
+    const c = parseCanary(withField(example('withStatus'), 'status.checks.0.query', 'sum(rate(x[1m]))'));
+    expect(c.status?.checks?.[0]).toMatchObject({ name: 'request-success-rate', query: 'sum(rate(x[1m]))' });
+    expect(c.status?.checks?.[1]).not.toHaveProperty('query');
   });
 });

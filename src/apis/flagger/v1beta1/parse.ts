@@ -408,7 +408,18 @@ const metric = object<CanaryMetric>(
     templateVariables: stringMap,
     noData: enumOf(metricNoDataPolicies),
     dryRun: bool,
+    minSamples: integer({ minimum: 0 }),
+    sampleQuery: str,
   },
+  (m, path) =>
+    (m.minSamples ?? 0) > 0 && (m.sampleQuery ?? '') === '' && (m.templateRef !== undefined || (m.query ?? '') !== '')
+      ? [
+          {
+            path: fieldPath(path, 'sampleQuery'),
+            message: `is required with minSamples for metric "${m.name}": only the builtin request-success-rate and request-duration have a sample-count query of their own`,
+          },
+        ]
+      : [],
 );
 
 const webhook = object<CanaryWebhook>(
@@ -513,7 +524,7 @@ const canaryCondition = object<CanaryCondition>(
 
 const canaryCheck = object<CanaryCheck>(
   { name: str, kind: enumOf(checkKinds), passed: bool, message: str, lastUpdateTime: timestamp },
-  { value: num, min: num, max: num },
+  { value: num, min: num, max: num, query: str },
 );
 
 const canaryStatus = object<CanaryStatus>(

@@ -104,8 +104,8 @@ export type MetricProviderType = (typeof metricProviderTypes)[number];
 /** True when `value` is a member of `metricProviderTypes`. */
 export const isMetricProviderType = memberOf(metricProviderTypes);
 
-/** AlertProvider `spec.type`. */
-export const alertProviderTypes = ['slack', 'msteams', 'discord', 'rocket', 'gchat'] as const;
+/** AlertProvider `spec.type`; `webhook` (a generic JSON body, src/notifier/webhook.ts) is a Fledge extension. */
+export const alertProviderTypes = ['slack', 'msteams', 'discord', 'rocket', 'gchat', 'webhook'] as const;
 export type AlertProviderType = (typeof alertProviderTypes)[number];
 /** True when `value` is a member of `alertProviderTypes`. */
 export const isAlertProviderType = memberOf(alertProviderTypes);
@@ -487,6 +487,17 @@ export interface CanaryMetric {
   readonly noData?: MetricNoDataPolicy;
   /** Fledge extension: measure and report the metric, but never fail a check because of it. */
   readonly dryRun?: boolean;
+  /**
+   * Fledge extension: the fewest requests (samples) the canary must have served in the metric's
+   * interval for the value to count; fewer is treated as no data (see `noData`). Off when unset or 0.
+   */
+  readonly minSamples?: number;
+  /**
+   * Fledge extension: the query (templated like `query`) counting the samples behind the value;
+   * required with `minSamples` for `query` and `templateRef` metrics, optional for the builtin
+   * metrics, whose observer has a request-count query.
+   */
+  readonly sampleQuery?: string;
 }
 
 /** Fledge extension `analysis.metrics[].noData`. */
@@ -614,9 +625,14 @@ export interface CanaryCheck {
   readonly max?: number;
   readonly passed: boolean;
   readonly message: string;
+  /** The query as rendered for this check (metrics only), cut to {@link CHECK_QUERY_MAX} characters. */
+  readonly query?: string;
   /** RFC 3339 timestamp. */
   readonly lastUpdateTime: string;
 }
+
+/** Longest `status.checks[].query` kept; longer rendered queries are cut and end with `…`. */
+export const CHECK_QUERY_MAX = 512;
 
 /** `Canary.status`. All fields are optional: a new Canary has no status yet. */
 export interface CanaryStatus {
