@@ -9,10 +9,13 @@ import {
   bounds,
   builtinProvider,
   fixed2,
+  explanation,
   goDuration,
   goFloat,
   metricModel,
+  truncateQuery,
 } from './metric-checks.ts';
+import { failingChecks } from './scheduler.ts';
 
 const http = createHttpClient();
 
@@ -72,6 +75,14 @@ function checker(o: Partial<MetricCheckerOptions> & { metricsServer: string }): 
   return new DefaultMetricChecker({ http, meshProvider: 'kubernetes', templates: cache([]), secrets: cache([]), ...o });
 }
 
+/** The `http` observer's builtin queries for the canary podinfo.test, as sent. */
+const HTTP_RATE =
+  'sum( rate( http_request_duration_seconds_count{ kubernetes_namespace="test", kubernetes_pod_name=~"podinfo-[0-9a-zA-Z]+(-[0-9a-zA-Z]+)", status!~"5.*" }[1m] ) ) / sum( rate( http_request_duration_seconds_count{ kubernetes_namespace="test", kubernetes_pod_name=~"podinfo-[0-9a-zA-Z]+(-[0-9a-zA-Z]+)" }[1m] ) ) * 100';
+const HTTP_DURATION =
+  'histogram_quantile( 0.99, sum( rate( http_request_duration_seconds_bucket{ kubernetes_namespace="test", kubernetes_pod_name=~"podinfo-[0-9a-zA-Z]+(-[0-9a-zA-Z]+)" }[1m] ) ) by (le) )';
+const HTTP_SAMPLES =
+  'sum( increase( http_request_duration_seconds_count{ kubernetes_namespace="test", kubernetes_pod_name=~"podinfo-[0-9a-zA-Z]+(-[0-9a-zA-Z]+)" }[1m] ) )';
+
 const queries = (s: TestServer): string[] =>
   s.requests.map((r) => new URL(r.url, 'http://x').searchParams.get('query') ?? '');
 
@@ -90,9 +101,11 @@ describe('DefaultMetricChecker builtin metrics', () => {
         message: 'success rate 99.50%',
         value: 99.5,
         min: 99,
+        query: HTTP_RATE,
       },
       sample: 99.5,
     });
+    expect(queries(prom)).toEqual([HTTP_RATE]);
     expect(queries(prom)[0]).toContain('http_request_duration_seconds_count{ kubernetes_namespace="test"');
   });
 
@@ -103,7 +116,13 @@ describe('DefaultMetricChecker builtin metrics', () => {
       newCanary([{ name: 'request-success-rate', thresholdRange: { min: 99 } }]),
     );
     expect(e?.result.passed).toBe(false);
-    expect(e?.event).toEqual({ type: 'Warning', message: 'Halt podinfo.test advancement success rate 90.00% < 99%' });
+    // Flagger's words first, then which check, the value, the range and the query as sent.
+    expect(e?.event).toEqual({
+      type: 'Warning',
+      message: `Halt podinfo.test advancement success rate 90.00% < 99% (check request-success-rate: value 90%, range [99%, +Inf]; query: ${HTTP_RATE})`,
+    });
+    expect(e?.result.message).toBe('Halt podinfo.test advancement success rate 90.00% < 99%');
+    expect(e?.result.query).toBe(HTTP_RATE);
     expect(e?.sample).toBe(90);
   });
 
@@ -142,8 +161,12 @@ describe('DefaultMetricChecker builtin metrics', () => {
       message: 'Halt podinfo.test advancement request duration 600ms > 500ms',
       value: 600,
       max: 500,
+      query: HTTP_DURATION,
     });
     expect(e?.sample).toBe(0.6);
+    expect(e?.event?.message).toBe(
+      `Halt podinfo.test advancement request duration 600ms > 500ms (check request-duration: value 600ms, range [-Inf, 500ms]; query: ${HTTP_DURATION})`,
+    );
   });
 
   it('uses the deprecated threshold as the maximum duration', async () => {
@@ -166,19 +189,11 @@ describe('DefaultMetricChecker builtin metrics', () => {
       testCtx(),
       newCanary([{ name: 'request-success-rate', thresholdRange: { min: 99 } }]),
     );
+    const message =
+      'Halt advancement no values found for kubernetes metric request-success-rate probably podinfo.test is not receiving traffic: no values found';
     expect(e).toEqual({
-      result: {
-        name: 'request-success-rate',
-        kind: 'metric',
-        passed: false,
-        message:
-          'Halt advancement no values found for kubernetes metric request-success-rate probably podinfo.test is not receiving traffic: no values found',
-      },
-      event: {
-        type: 'Warning',
-        message:
-          'Halt advancement no values found for kubernetes metric request-success-rate probably podinfo.test is not receiving traffic: no values found',
-      },
+      result: { name: 'request-success-rate', kind: 'metric', passed: false, message, query: HTTP_RATE },
+      event: { type: 'Warning', message: `${message} (check request-success-rate; query: ${HTTP_RATE})` },
     });
   });
 
@@ -264,7 +279,11 @@ describe('DefaultMetricChecker inline queries', () => {
       message: 'Halt podinfo.test advancement error-rate 12.00 > 10',
       value: 12,
       max: 10,
+      query: 'sum(rate(errors{ns="test",app="podinfo",env="prod"}[30s]))',
     });
+    expect(e?.event?.message).toBe(
+      'Halt podinfo.test advancement error-rate 12.00 > 10 (check error-rate: value 12, range [-Inf, 10]; query: sum(rate(errors{ns="test",app="podinfo",env="prod"}[30s])))',
+    );
   });
 
   it('treats a missing threshold as max 0, as Flagger', async () => {
@@ -599,7 +618,10 @@ describe('DefaultMetricChecker Fledge extensions (noData, dryRun)', () => {
       newCanary([{ name: 'request-success-rate', thresholdRange: { min: 99 } }]),
     );
     expect(e?.result.passed).toBe(false);
-    expect(e?.event).toEqual({ type: 'Warning', message: noTraffic });
+    expect(e?.event).toEqual({
+      type: 'Warning',
+      message: `${noTraffic} (check request-success-rate; query: ${HTTP_RATE})`,
+    });
   });
 
   it('counts no data as passed with noData: pass, and says so', async () => {
@@ -610,8 +632,8 @@ describe('DefaultMetricChecker Fledge extensions (noData, dryRun)', () => {
     );
     const message = `${noTraffic} (noData: pass, counted as passed)`;
     expect(e).toEqual({
-      result: { name: 'request-success-rate', kind: 'metric', passed: true, message },
-      event: { type: 'Normal', message },
+      result: { name: 'request-success-rate', kind: 'metric', passed: true, message, query: HTTP_RATE },
+      event: { type: 'Normal', message: `${message} (check request-success-rate; query: ${HTTP_RATE})` },
     });
   });
 
@@ -664,9 +686,20 @@ describe('DefaultMetricChecker Fledge extensions (noData, dryRun)', () => {
     const message =
       'Dry-run metric request-success-rate would have failed: Halt podinfo.test advancement success rate 80.00% < 99%';
     expect(rate).toEqual({
-      result: { name: 'request-success-rate', kind: 'metric', passed: true, message, value: 80, min: 99 },
+      result: {
+        name: 'request-success-rate',
+        kind: 'metric',
+        passed: true,
+        message,
+        value: 80,
+        min: 99,
+        query: HTTP_RATE,
+      },
       sample: 80,
-      event: { type: 'Normal', message },
+      event: {
+        type: 'Normal',
+        message: `${message} (check request-success-rate: value 80%, range [99%, +Inf]; query: ${HTTP_RATE})`,
+      },
     });
     expect(fresh?.result).toMatchObject({
       passed: true,
@@ -688,5 +721,188 @@ describe('DefaultMetricChecker Fledge extensions (noData, dryRun)', () => {
       type: 'Normal',
       message: 'Dry-run metric request-success-rate passed: success rate 100.00%',
     });
+  });
+});
+
+describe('DefaultMetricChecker Fledge extension minSamples', () => {
+  it('fails a builtin metric below minSamples as no data, without running the metric query', async () => {
+    const prom = await prometheus((q) => (q === HTTP_SAMPLES ? 12.4 : 100));
+    const [e] = await checker({ metricsServer: prom.url }).evaluate(
+      testCtx(),
+      newCanary([{ name: 'request-success-rate', thresholdRange: { min: 99 }, minSamples: 100 }]),
+    );
+    expect(queries(prom)).toEqual([HTTP_SAMPLES]);
+    const message = 'Halt podinfo.test advancement request-success-rate 12 samples < minSamples 100';
+    expect(e).toEqual({
+      result: { name: 'request-success-rate', kind: 'metric', passed: false, message, query: HTTP_SAMPLES },
+      event: { type: 'Warning', message: `${message} (check request-success-rate; query: ${HTTP_SAMPLES})` },
+    });
+  });
+
+  it('runs the builtin check when there are enough samples', async () => {
+    const prom = await prometheus((q) => (q === HTTP_SAMPLES ? 99.6 : 0.2));
+    const [e] = await checker({ metricsServer: prom.url }).evaluate(
+      testCtx(),
+      newCanary([{ name: 'request-duration', thresholdRange: { max: 500 }, minSamples: 100 }]),
+    );
+    // 99.6 rounds to 100 requests: enough.
+    expect(queries(prom)).toEqual([HTTP_SAMPLES, HTTP_DURATION]);
+    expect(e?.result).toMatchObject({ passed: true, message: 'request duration 200ms', query: HTTP_DURATION });
+  });
+
+  it('hands too few samples to the noData policy: pass and skip', async () => {
+    const prom = await prometheus((q) => (q === HTTP_SAMPLES ? undefined : 50));
+    const evaluations = await checker({ metricsServer: prom.url }).evaluate(
+      testCtx(),
+      newCanary([
+        { name: 'request-success-rate', thresholdRange: { min: 99 }, minSamples: 1, noData: 'pass' },
+        { name: 'request-duration', thresholdRange: { max: 5 }, minSamples: 1, noData: 'skip' },
+      ]),
+    );
+    // No series at all counts as 0 samples; the out-of-range value 50 is never read.
+    expect(evaluations.map((e) => e.result)).toEqual([
+      {
+        name: 'request-success-rate',
+        kind: 'metric',
+        passed: true,
+        message:
+          'Halt podinfo.test advancement request-success-rate 0 samples < minSamples 1 (noData: pass, counted as passed)',
+        query: HTTP_SAMPLES,
+      },
+      {
+        name: 'request-duration',
+        kind: 'metric',
+        passed: true,
+        message:
+          'Halt podinfo.test advancement request-duration 0 samples < minSamples 1 (noData: skip, check skipped)',
+        query: HTTP_SAMPLES,
+      },
+    ]);
+    expect(evaluations.map((e) => e.event?.type)).toEqual(['Normal', 'Normal']);
+    expect(queries(prom)).toEqual([HTTP_SAMPLES, HTTP_SAMPLES]);
+  });
+
+  it('uses sampleQuery over the builtin count, rendered with the model', async () => {
+    const prom = await prometheus((q) => (q.startsWith('sum(increase(reqs') ? 5 : 100));
+    const [e] = await checker({ metricsServer: prom.url }).evaluate(
+      testCtx(),
+      newCanary([
+        {
+          name: 'request-success-rate',
+          interval: '2m',
+          thresholdRange: { min: 99 },
+          minSamples: 10,
+          sampleQuery: 'sum(increase(reqs{ns="{{ namespace }}",app="{{ target }}"}[{{ interval }}]))',
+        },
+      ]),
+    );
+    expect(queries(prom)).toEqual(['sum(increase(reqs{ns="test",app="podinfo"}[2m]))']);
+    expect(e?.result.message).toBe('Halt podinfo.test advancement request-success-rate 5 samples < minSamples 10');
+  });
+
+  it('counts inline and template metrics with their sampleQuery, through their own provider', async () => {
+    const global = await prometheus((q) => (q === 'count_inline' ? 3 : 1));
+    const own = await prometheus((q) => (q === 'count_tpl{ns="test"}' ? 500 : 0.5));
+    const templates = cache([template('t', 'test', { type: 'prometheus', address: own.url }, 'errors')]);
+    const evaluations = await checker({ metricsServer: global.url, templates }).evaluate(
+      testCtx(),
+      newCanary([
+        { name: 'inline', query: 'errors', thresholdRange: { max: 1 }, minSamples: 4, sampleQuery: 'count_inline' },
+        {
+          name: 'tpl',
+          templateRef: { name: 't' },
+          thresholdRange: { max: 1 },
+          minSamples: 4,
+          sampleQuery: 'count_tpl{ns="{{ namespace }}"}',
+        },
+      ]),
+    );
+    expect(queries(global)).toEqual(['count_inline']);
+    expect(queries(own)).toEqual(['count_tpl{ns="test"}', 'errors']);
+    expect(evaluations.map((e) => [e.result.passed, e.result.message])).toEqual([
+      [false, 'Halt podinfo.test advancement inline 3 samples < minSamples 4'],
+      [true, 'tpl 0.50'],
+    ]);
+  });
+
+  it('fails clearly, whatever the noData policy, when the sample query fails or has no sampleQuery', async () => {
+    const prom = await prometheus(() => ({ status: 500, body: { status: 'error', error: 'boom' } }));
+    const evaluations = await checker({ metricsServer: prom.url }).evaluate(
+      testCtx(),
+      newCanary([
+        { name: 'request-success-rate', minSamples: 1, noData: 'pass' },
+        // parseCanary rejects this combination; a hand-built Canary still gets a clear failure.
+        { name: 'inline', query: 'x', minSamples: 1, noData: 'pass' },
+      ]),
+    );
+    expect(evaluations.map((e) => e.result.passed)).toEqual([false, false]);
+    expect(evaluations[0]?.result.message).toMatch(/^Sample query failed for request-success-rate: .*boom/);
+    expect(evaluations[1]?.result.message).toBe('Metric inline has minSamples but no sampleQuery');
+  });
+
+  it('is off with minSamples 0', async () => {
+    const prom = await prometheus(() => 100);
+    await checker({ metricsServer: prom.url }).evaluate(
+      testCtx(),
+      newCanary([{ name: 'request-success-rate', minSamples: 0 }]),
+    );
+    expect(queries(prom)).toEqual([HTTP_RATE]);
+  });
+});
+
+describe('explanations', () => {
+  it('name the check, the value, the range and the query', () => {
+    const base = { name: 'm', kind: 'metric' as const, passed: false, message: 'x' };
+    expect(explanation({ ...base, value: 1.5, min: 1, max: 1.2, query: 'q' })).toBe(
+      ' (check m: value 1.5, range [1, 1.2]; query: q)',
+    );
+    expect(explanation({ ...base, value: 1.5, min: 2 }, '%')).toBe(' (check m: value 1.5%, range [2%, +Inf])');
+    expect(explanation({ ...base, value: 80.00000000000001, min: 99.25 }, '%')).toBe(
+      ' (check m: value 80%, range [99.25%, +Inf])',
+    );
+    expect(explanation({ ...base, value: 12.3456 })).toBe(' (check m: value 12.35)');
+    expect(explanation({ ...base, query: 'q' })).toBe(' (check m; query: q)');
+    expect(explanation(base)).toBe('');
+  });
+
+  it('cut long queries for status and Events', async () => {
+    const long = `sum(rate(x{a="${'a'.repeat(600)}"}[1m]))`;
+    expect(truncateQuery('short')).toBe('short');
+    const cut = truncateQuery(long);
+    expect(cut).toHaveLength(512);
+    expect(cut.endsWith('…')).toBe(true);
+    expect(long.startsWith(cut.slice(0, -1))).toBe(true);
+
+    const prom = await prometheus(() => 5);
+    const [e] = await checker({ metricsServer: prom.url }).evaluate(
+      testCtx(),
+      newCanary([{ name: 'long', query: long, thresholdRange: { max: 1 } }]),
+    );
+    expect(queries(prom)).toEqual([long]);
+    expect(e?.result.query).toBe(cut);
+    expect(e?.event?.message).toBe(
+      `Halt podinfo.test advancement long 5.00 > 1 (check long: value 5, range [-Inf, 1]; query: ${cut})`,
+    );
+  });
+
+  it('failingChecks summarises failed checks with their queries, for the rollback alert', () => {
+    const at = '2026-01-01T00:00:00Z';
+    expect(
+      failingChecks([
+        { name: 'ok', kind: 'metric', passed: true, message: 'ok 1.00', query: 'q0', lastUpdateTime: at },
+        {
+          name: 'request-success-rate',
+          kind: 'metric',
+          passed: false,
+          message: 'Halt podinfo.test advancement success rate 80.00% < 99%',
+          value: 80,
+          min: 99,
+          query: 'sum(rate(a[1m]))',
+          lastUpdateTime: at,
+        },
+        { name: 'hook', kind: 'webhook', passed: false, message: '', lastUpdateTime: at },
+      ]),
+    ).toBe('Halt podinfo.test advancement success rate 80.00% < 99% (query: sum(rate(a[1m]))); hook');
+    expect(failingChecks(undefined)).toBe('');
   });
 });

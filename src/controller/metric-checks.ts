@@ -11,7 +11,7 @@
 import { analysisOf, metricInterval } from '../apis/flagger/v1beta1/defaults.ts';
 import { ValidationError } from '../apis/flagger/v1beta1/errors.ts';
 import { parseMetricTemplate } from '../apis/flagger/v1beta1/parse.ts';
-import type { Canary, CanaryMetric, MetricTemplate } from '../apis/flagger/v1beta1/types.ts';
+import { CHECK_QUERY_MAX, type Canary, type CanaryMetric, type MetricTemplate } from '../apis/flagger/v1beta1/types.ts';
 import type { HttpClient } from '../http/client.ts';
 import { isRecord } from '../kube/json.ts';
 import type { Informer } from '../kube/port.ts';
@@ -28,9 +28,12 @@ import type { CheckResult } from './ports.ts';
 /** The two metric names with builtin queries. */
 export const BUILTIN_METRICS = ['request-success-rate', 'request-duration'] as const;
 
+/** A metric's check result: the rendered query goes to `status.checks[].query`. */
+export type MetricCheckResult = CheckResult;
+
 /** The outcome of one metric: its check result, plus what to tell the user and record. */
 export interface MetricEvaluation {
-  readonly result: CheckResult;
+  readonly result: MetricCheckResult;
   /** An Event to record: the failure in Flagger's wording (none for a pass). */
   readonly event?: { readonly type: 'Normal' | 'Warning'; readonly message: string };
   /** The `flagger_canary_metric_analysis` sample (seconds for request-duration, as Flagger). */
@@ -114,13 +117,20 @@ export class DefaultMetricChecker implements MetricChecker {
     );
   }
 
-  async #successRate(ctx: Ctx, { canary, metric, model, session: s }: Job): Promise<Evaluated> {
+  async #successRate(ctx: Ctx, job: Job): Promise<Evaluated> {
+    const { canary, metric, model, session: s } = job;
     const observer = s.observer();
+    const query = renderedOrUndefined(() => observer.query('request-success-rate', model));
+    const few = await this.#builtinSamples(ctx, job, observer);
+    if (few !== undefined) return few;
     let value: number;
     try {
       value = await observer.requestSuccessRate(ctx, model);
     } catch (err) {
-      return failed(metric, builtinQueryError(canary, metric, s.provider, err), err instanceof NoValuesFoundError);
+      return failed(metric, builtinQueryError(canary, metric, s.provider, err), {
+        noData: err instanceof NoValuesFoundError,
+        query,
+      });
     }
     const range = bounds(metric, 'min');
     const who = canaryName(canary);
@@ -136,16 +146,25 @@ export class DefaultMetricChecker implements MetricChecker {
       sample: value,
       failure: message,
       passed: `success rate ${fixed2(value)}%`,
+      query,
+      unit: '%',
     });
   }
 
-  async #duration(ctx: Ctx, { canary, metric, model, session: s }: Job): Promise<Evaluated> {
+  async #duration(ctx: Ctx, job: Job): Promise<Evaluated> {
+    const { canary, metric, model, session: s } = job;
     const observer = s.observer();
+    const query = renderedOrUndefined(() => observer.query('request-duration', model));
+    const few = await this.#builtinSamples(ctx, job, observer);
+    if (few !== undefined) return few;
     let ms: number;
     try {
       ms = await observer.requestDurationMs(ctx, model);
     } catch (err) {
-      return failed(metric, builtinQueryError(canary, metric, s.provider, err), err instanceof NoValuesFoundError);
+      return failed(metric, builtinQueryError(canary, metric, s.provider, err), {
+        noData: err instanceof NoValuesFoundError,
+        query,
+      });
     }
     // Thresholds are milliseconds, truncated to whole ones as Go's time.Duration(float) conversion does.
     const raw = bounds(metric, 'max');
@@ -166,29 +185,71 @@ export class DefaultMetricChecker implements MetricChecker {
       sample: ms / 1000,
       failure: message,
       passed: `request duration ${goDuration(ms)}`,
+      query,
+      unit: 'ms',
     });
   }
 
-  async #inline(ctx: Ctx, { canary, metric, model, session: s }: Job): Promise<Evaluated> {
+  /**
+   * `minSamples` of a builtin metric: counted with `sampleQuery` when set, else with the observer's
+   * request-count query. Undefined when the check may go on.
+   */
+  async #builtinSamples(ctx: Ctx, job: Job, observer: Observer): Promise<Evaluated | undefined> {
+    const { metric, model, session: s } = job;
+    if ((metric.minSamples ?? 0) <= 0) return undefined;
+    let query: string;
+    try {
+      query =
+        metric.sampleQuery !== undefined && metric.sampleQuery !== ''
+          ? renderQuery(metric.sampleQuery, model)
+          : observer.sampleQuery(model);
+    } catch (err) {
+      return failed(metric, `Metric ${metric.name} sampleQuery render error: ${errorText(err)}`);
+    }
+    return samplesCheck(ctx, job, s.prometheus(), query);
+  }
+
+  /** `minSamples` of an inline or template metric, counted with its `sampleQuery` by `provider`. */
+  async #customSamples(ctx: Ctx, job: Job, provider: MetricsProvider): Promise<Evaluated | undefined> {
+    const { metric, model } = job;
+    if ((metric.minSamples ?? 0) <= 0) return undefined;
+    if (metric.sampleQuery === undefined || metric.sampleQuery === '') {
+      // parseCanary rejects this; kept for callers that build a Canary by hand.
+      return failed(metric, `Metric ${metric.name} has minSamples but no sampleQuery`);
+    }
+    let query: string;
+    try {
+      query = renderQuery(metric.sampleQuery, model);
+    } catch (err) {
+      return failed(metric, `Metric ${metric.name} sampleQuery render error: ${errorText(err)}`);
+    }
+    return samplesCheck(ctx, job, provider, query);
+  }
+
+  async #inline(ctx: Ctx, job: Job): Promise<Evaluated> {
+    const { canary, metric, model, session: s } = job;
     let query: string;
     try {
       query = renderQuery(metric.query ?? '', model);
     } catch (err) {
       return failed(metric, `Metric ${metric.name} query render error: ${errorText(err)}`);
     }
+    const prometheus = s.prometheus();
+    const few = await this.#customSamples(ctx, job, prometheus);
+    if (few !== undefined) return few;
     let value: number;
     try {
-      value = await s.prometheus().runQuery(ctx, query);
+      value = await prometheus.runQuery(ctx, query);
     } catch (err) {
-      if (err instanceof MetricFailure) throw err;
       if (err instanceof NoValuesFoundError)
-        return failed(metric, `Halt advancement no values found for metric: ${metric.name}`, true);
-      return failed(metric, `Prometheus query failed for ${metric.name}: ${errorText(err)}`);
+        return failed(metric, `Halt advancement no values found for metric: ${metric.name}`, { noData: true, query });
+      return failed(metric, `Prometheus query failed for ${metric.name}: ${errorText(err)}`, { query });
     }
-    return custom(canary, metric, value);
+    return custom(canary, metric, value, query);
   }
 
-  async #template(ctx: Ctx, { canary, metric, model }: Job): Promise<Evaluated> {
+  async #template(ctx: Ctx, job: Job): Promise<Evaluated> {
+    const { canary, metric, model } = job;
     const { template, label } = this.#lookupTemplate(canary, metric);
     const provider = this.#templateProvider(template, label, metric);
     let query: string;
@@ -198,20 +259,21 @@ export class DefaultMetricChecker implements MetricChecker {
       return failed(metric, `Metric template ${label} query render error: ${errorText(err)}`);
     }
     ctx.log.debug('metric template query', { template: label, query });
+    const few = await this.#customSamples(ctx, job, provider);
+    if (few !== undefined) return few;
     let value: number;
     try {
       value = await provider.runQuery(ctx, query);
     } catch (err) {
       if (err instanceof NoValuesFoundError) {
-        return failed(
-          metric,
-          `Halt advancement no values found for custom metric: ${metric.name}: ${errorText(err)}`,
-          true,
-        );
+        return failed(metric, `Halt advancement no values found for custom metric: ${metric.name}: ${errorText(err)}`, {
+          noData: true,
+          query,
+        });
       }
-      return failed(metric, `Metric query failed for ${metric.name}: ${errorText(err)}`);
+      return failed(metric, `Metric query failed for ${metric.name}: ${errorText(err)}`, { query });
     }
-    return custom(canary, metric, value);
+    return custom(canary, metric, value, query);
   }
 
   /** The template of a `templateRef` (default namespace: the canary's); throws MetricFailure. */
@@ -381,7 +443,7 @@ export function bounds(metric: CanaryMetric, deprecatedAs: 'min' | 'max'): { min
   return deprecatedAs === 'min' ? { min: t } : { max: t };
 }
 
-function custom(canary: Canary, metric: CanaryMetric, value: number): MetricEvaluation {
+function custom(canary: Canary, metric: CanaryMetric, value: number, query: string): Evaluated {
   const range = bounds(metric, 'max');
   const who = canaryName(canary);
   let message: string | undefined;
@@ -390,7 +452,14 @@ function custom(canary: Canary, metric: CanaryMetric, value: number): MetricEval
   } else if (range.max !== undefined && value > range.max) {
     message = `Halt ${who} advancement ${metric.name} ${fixed2(value)} > ${goFloat(range.max)}`;
   }
-  return measured(metric, { value, range, sample: value, failure: message, passed: `${metric.name} ${fixed2(value)}` });
+  return measured(metric, {
+    value,
+    range,
+    sample: value,
+    failure: message,
+    passed: `${metric.name} ${fixed2(value)}`,
+    query,
+  });
 }
 
 function measured(
@@ -401,9 +470,12 @@ function measured(
     sample: number;
     failure: string | undefined;
     passed: string;
+    query: string | undefined;
+    /** Unit of `value` in explanations. */
+    unit?: string;
   },
-): MetricEvaluation {
-  const result: CheckResult = {
+): Evaluated {
+  const result: MetricCheckResult = {
     name: metric.name,
     kind: 'metric',
     passed: m.failure === undefined,
@@ -411,25 +483,105 @@ function measured(
     value: m.value,
     ...(m.range.min === undefined ? {} : { min: m.range.min }),
     ...(m.range.max === undefined ? {} : { max: m.range.max }),
+    ...(m.query === undefined ? {} : { query: truncateQuery(m.query) }),
   };
   return {
     result,
     sample: m.sample,
     ...(m.failure === undefined ? {} : { event: { type: 'Warning' as const, message: m.failure } }),
+    ...(m.unit === undefined ? {} : { unit: m.unit }),
   };
 }
 
-/** An evaluation before the `noData` and `dryRun` policies: `noData` marks a query that found no values. */
+/**
+ * An evaluation before the `noData` and `dryRun` policies: `noData` marks a query that found no
+ * values (or too few samples); `unit` is the unit of the measured value, for explanations.
+ */
 interface Evaluated extends MetricEvaluation {
   readonly noData?: true;
+  readonly unit?: string;
 }
 
-function failed(metric: CanaryMetric, message: string, noData = false): Evaluated {
+function failed(
+  metric: CanaryMetric,
+  message: string,
+  o: { noData?: boolean; query?: string | undefined } = {},
+): Evaluated {
   return {
-    result: { name: metric.name, kind: 'metric', passed: false, message },
+    result: {
+      name: metric.name,
+      kind: 'metric',
+      passed: false,
+      message,
+      ...(o.query === undefined ? {} : { query: truncateQuery(o.query) }),
+    },
     event: { type: 'Warning', message },
-    ...(noData ? { noData: true as const } : {}),
+    ...(o.noData === true ? { noData: true as const } : {}),
   };
+}
+
+/**
+ * Runs the sample-count `query` of a metric with `minSamples`: fewer samples (rounded to whole
+ * requests; a query without values counts as 0) is a no-data failure, left to the `noData` policy.
+ * Undefined when there are enough.
+ */
+async function samplesCheck(
+  ctx: Ctx,
+  job: Job,
+  provider: MetricsProvider,
+  query: string,
+): Promise<Evaluated | undefined> {
+  const { canary, metric } = job;
+  const min = metric.minSamples ?? 0;
+  let raw: number;
+  try {
+    raw = await provider.runQuery(ctx, query);
+  } catch (err) {
+    if (!(err instanceof NoValuesFoundError))
+      return failed(metric, `Sample query failed for ${metric.name}: ${errorText(err)}`, { query });
+    raw = 0;
+  }
+  const samples = Number.isFinite(raw) ? Math.round(raw) : 0;
+  if (samples >= min) return undefined;
+  return failed(
+    metric,
+    `Halt ${canaryName(canary)} advancement ${metric.name} ${samples} samples < minSamples ${min}`,
+    { noData: true, query },
+  );
+}
+
+/** A rendered query cut to {@link CHECK_QUERY_MAX} characters for status and Events. */
+export function truncateQuery(query: string): string {
+  return query.length <= CHECK_QUERY_MAX ? query : `${query.slice(0, CHECK_QUERY_MAX - 1)}…`;
+}
+
+function renderedOrUndefined(render: () => string): string | undefined {
+  try {
+    return render();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * What a failed check is about, appended to its Event after Flagger's words: the metric, the
+ * measured value, the accepted range and the query as rendered, e.g.
+ * ` (check request-success-rate: value 80%, range [99%, +Inf]; query: sum(…))`. Empty when there
+ * is nothing to add.
+ */
+export function explanation(result: MetricCheckResult, unit = ''): string {
+  const parts: string[] = [];
+  // Two decimals at most, as Flagger's words print the value: a value flickering in its last digits
+  // from tick to tick must not turn one repeated Event into many.
+  if (result.value !== undefined) parts.push(`value ${goFloat(Number(result.value.toFixed(2)))}${unit}`);
+  if (result.min !== undefined || result.max !== undefined) {
+    const lo = result.min === undefined ? '-Inf' : `${goFloat(result.min)}${unit}`;
+    const hi = result.max === undefined ? '+Inf' : `${goFloat(result.max)}${unit}`;
+    parts.push(`range [${lo}, ${hi}]`);
+  }
+  const head = parts.length === 0 ? `check ${result.name}` : `check ${result.name}: ${parts.join(', ')}`;
+  if (result.query === undefined) return parts.length === 0 ? '' : ` (${head})`;
+  return ` (${head}; query: ${result.query})`;
 }
 
 /**
@@ -438,6 +590,8 @@ function failed(metric: CanaryMetric, message: string, noData = false): Evaluate
  * the default), and `dryRun` reports the outcome, Normal Event included, without ever failing.
  */
 export function applyPolicies(metric: CanaryMetric, evaluation: Evaluated): MetricEvaluation {
+  // Computed before the policies change `passed`: only a failure is explained.
+  const why = evaluation.result.passed ? '' : explanation(evaluation.result, evaluation.unit);
   let out: MetricEvaluation = {
     result: evaluation.result,
     ...(evaluation.event === undefined ? {} : { event: evaluation.event }),
@@ -455,6 +609,10 @@ export function applyPolicies(metric: CanaryMetric, evaluation: Evaluated): Metr
     const message = `Dry-run metric ${metric.name} ${out.result.passed ? 'passed' : 'would have failed'}: ${out.result.message}`;
     out = { ...out, result: { ...out.result, passed: true, message }, event: { type: 'Normal', message } };
   }
+  // The Event keeps Flagger's words first; the explanation is stable from tick to tick (value,
+  // range and query), so repeats still aggregate into one Event.
+  if (why !== '' && out.event !== undefined)
+    out = { ...out, event: { ...out.event, message: out.event.message + why } };
   return out;
 }
 

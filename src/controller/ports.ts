@@ -14,6 +14,8 @@ export interface CheckResult {
   readonly value?: number;
   readonly min?: number;
   readonly max?: number;
+  /** Metric checks: the query as rendered (truncated), for explanations. */
+  readonly query?: string;
 }
 
 /** The outcome of running a group of checks; `results` feed status and alerts. */

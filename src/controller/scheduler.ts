@@ -916,10 +916,13 @@ function sameChecks(a: readonly StatusCheck[] | undefined, b: readonly StatusChe
   return (a ?? []).length === b.length && b.every((c, i) => a?.[i] !== undefined && strip(a[i]) === strip(c));
 }
 
-/** "request-success-rate 80.5 < 99" style summary of the checks that failed, for alerts. */
-function failingChecks(checks: readonly StatusCheck[] | undefined): string {
+/**
+ * "request-success-rate 80.5 < 99 (query: sum(…))" style summary of the checks that failed, for
+ * alerts: each failed check's message, then the query it ran as rendered (metrics only).
+ */
+export function failingChecks(checks: readonly StatusCheck[] | undefined): string {
   return (checks ?? [])
     .filter((c) => !c.passed)
-    .map((c) => c.message || c.name)
+    .map((c) => `${c.message || c.name}${c.query === undefined || c.query === '' ? '' : ` (query: ${c.query})`}`)
     .join('; ');
 }

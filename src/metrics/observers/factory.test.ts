@@ -146,6 +146,46 @@ describe('builtin queries', () => {
   });
 });
 
+/** Fledge's request-count queries (minSamples), rendered with `model`: the success-rate denominators' selectors. */
+const expectedSamples: Record<ObserverKind, string> = {
+  istio:
+    'sum( increase( istio_requests_total{ reporter="destination", destination_workload_namespace="app-ns", destination_workload=~"podinfo" }[1m] ) )',
+  linkerd: 'sum( increase( response_total{ namespace="app-ns", deployment=~"podinfo", direction="inbound" }[1m] ) )',
+  appmesh:
+    'sum( increase( envoy_cluster_upstream_rq{ kubernetes_namespace="app-ns", kubernetes_pod_name=~"podinfo-[0-9a-zA-Z]+(-[0-9a-zA-Z]+)" }[1m] ) )',
+  contour:
+    'sum( increase( envoy_cluster_upstream_rq{ envoy_cluster_name=~"app-ns_podinfo-svc-canary_[0-9a-zA-Z-]+" }[1m] ) )',
+  gloo: 'sum( increase( envoy_cluster_upstream_rq{ envoy_cluster_name=~"app-ns-podinfo-canaryupstream-[0-9a-zA-Z-]+_[0-9a-zA-Z-]+" }[1m] ) )',
+  nginx:
+    'sum( increase( nginx_ingress_controller_requests{ namespace="app-ns", ingress="podinfo-ing", canary!="" }[1m] ) )',
+  skipper:
+    'sum(increase(skipper_response_duration_seconds_bucket{route=~"kube(ew)?_app_ns__podinfo_ing_canary__.*__podinfo_svc_canary(_[0-9]+)?",le="+Inf"}[1m]))',
+  traefik:
+    'sum( increase( traefik_service_request_duration_seconds_bucket{ service=~"app-ns-podinfo-canary-[0-9a-zA-Z-]+@kubernetescrd", le="+Inf" }[1m] ) )',
+  osm: 'sum( increase( osm_request_total{ destination_namespace="app-ns", destination_kind="Deployment", destination_name="podinfo" }[1m] ) )',
+  kuma: 'sum( increase( envoy_cluster_upstream_rq{ service=~"podinfo-canary_app-ns_svc_[0-9a-zA-Z-]+" }[1m] ) )',
+  apisix: 'sum( increase( apisix_http_status{ route=~"app-ns_podinfo-route-podinfo-canary_.+" }[1m] ) )',
+  knative: 'sum( increase( envoy_cluster_upstream_rq{ envoy_cluster_name=~"app-ns/podinfo-route" }[1m] ) )',
+  http: 'sum( increase( http_request_duration_seconds_count{ kubernetes_namespace="app-ns", kubernetes_pod_name=~"podinfo-[0-9a-zA-Z]+(-[0-9a-zA-Z]+)" }[1m] ) )',
+};
+
+describe('sample-count queries (minSamples)', () => {
+  it.each(observerKinds)('%s counts the canary requests with its success-rate selectors', async (kind) => {
+    const { client, queries } = recorder(1234);
+    const observer = new PromQLObserver(kind, client);
+    await expect(observer.requestCount(testCtx(), model)).resolves.toBe(1234);
+    expect(queries).toEqual([expectedSamples[kind]]);
+    expect(observer.sampleQuery(model)).toBe(expectedSamples[kind]);
+  });
+
+  it.each(observerKinds)('%s: query() is the text requestSuccessRate sends', async (kind) => {
+    const { client, queries } = recorder(1);
+    const observer = new PromQLObserver(kind, client);
+    await observer.requestSuccessRate(testCtx(), model);
+    expect(observer.query('request-success-rate', model)).toBe(queries[0]);
+  });
+});
+
 describe('observerFor', () => {
   const client = recorder(1).client;
 

@@ -1,4 +1,5 @@
 import type { Ctx } from '../../controller/context.ts';
+import type { BuiltinQuery } from './queries.ts';
 
 /** Values the builtin queries are rendered with (Flagger's MetricTemplateModel). */
 export interface MetricModel {
@@ -18,4 +19,10 @@ export interface Observer {
   requestSuccessRate(ctx: Ctx, model: MetricModel): Promise<number>;
   /** P99 (or average, per provider) latency of the canary in milliseconds. */
   requestDurationMs(ctx: Ctx, model: MetricModel): Promise<number>;
+  /** Fledge extension (`minSamples`): requests served by the canary in the model's interval. */
+  requestCount(ctx: Ctx, model: MetricModel): Promise<number>;
+  /** The text sent for a builtin metric, as rendered for `model` (for status and explanations). */
+  query(metric: BuiltinQuery, model: MetricModel): string;
+  /** The text sent by {@link requestCount}. */
+  sampleQuery(model: MetricModel): string;
 }

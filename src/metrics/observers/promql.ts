@@ -6,7 +6,7 @@
 import type { Ctx } from '../../controller/context.ts';
 import type { MetricsProvider } from '../providers/provider.ts';
 import type { MetricModel, Observer } from './observer.ts';
-import { type BuiltinQuery, type ObserverKind, builtinQueries, durationUnit } from './queries.ts';
+import { type BuiltinQuery, type ObserverKind, builtinQueries, durationUnit, sampleCountQueries } from './queries.ts';
 import { renderQuery } from './render.ts';
 
 /** Observer running {@link builtinQueries} of `kind`. */
@@ -21,12 +21,25 @@ export class PromQLObserver implements Observer {
 
   /** The query text sent for `metric`: rendered, whitespace collapsed (exported for tests and explanations). */
   query(metric: BuiltinQuery, model: MetricModel): string {
+    return this.#render(builtinQueries[this.kind][metric], model);
+  }
+
+  /** The request-count query of `minSamples`, rendered like {@link query}. */
+  sampleQuery(model: MetricModel): string {
+    return this.#render(sampleCountQueries[this.kind], model);
+  }
+
+  #render(template: string, model: MetricModel): string {
     const m = this.kind === 'skipper' ? skipperModel(model) : model;
-    return renderQuery(builtinQueries[this.kind][metric], m).replace(/\s+/g, ' ').trim();
+    return renderQuery(template, m).replace(/\s+/g, ' ').trim();
   }
 
   async requestSuccessRate(ctx: Ctx, model: MetricModel): Promise<number> {
     return this.#client.runQuery(ctx, this.query('request-success-rate', model));
+  }
+
+  async requestCount(ctx: Ctx, model: MetricModel): Promise<number> {
+    return this.#client.runQuery(ctx, this.sampleQuery(model));
   }
 
   /** Whole milliseconds, truncated toward zero as Go's `time.Duration(int64(v))`. */

@@ -28,6 +28,27 @@ export type ObserverKind = (typeof observerKinds)[number];
 
 export type BuiltinQuery = 'request-success-rate' | 'request-duration';
 
+/**
+ * Fledge extension (`minSamples`): the number of requests the canary served in the interval, read
+ * from the same series, with the same selectors, as the denominator of the observer's
+ * request-success-rate query. `increase()` extrapolates to the window, so counts are approximate.
+ */
+export const sampleCountQueries = {
+  istio: `sum( increase( istio_requests_total{ reporter="destination", destination_workload_namespace="{{ namespace }}", destination_workload=~"{{ target }}" }[{{ interval }}] ) )`,
+  linkerd: `sum( increase( response_total{ namespace="{{ namespace }}", deployment=~"{{ target }}", direction="inbound" }[{{ interval }}] ) )`,
+  appmesh: `sum( increase( envoy_cluster_upstream_rq{ kubernetes_namespace="{{ namespace }}", kubernetes_pod_name=~"{{ target }}-[0-9a-zA-Z]+(-[0-9a-zA-Z]+)" }[{{ interval }}] ) )`,
+  contour: `sum( increase( envoy_cluster_upstream_rq{ envoy_cluster_name=~"{{ namespace }}_{{ service }}-canary_[0-9a-zA-Z-]+" }[{{ interval }}] ) )`,
+  gloo: `sum( increase( envoy_cluster_upstream_rq{ envoy_cluster_name=~"{{ namespace }}-{{ target }}-canaryupstream-[0-9a-zA-Z-]+_[0-9a-zA-Z-]+" }[{{ interval }}] ) )`,
+  nginx: `sum( increase( nginx_ingress_controller_requests{ namespace="{{ namespace }}", ingress="{{ ingress }}", canary!="" }[{{ interval }}] ) )`,
+  skipper: `sum(increase(skipper_response_duration_seconds_bucket{route=~"kube(ew)?_{{ namespace }}__{{ ingress }}_canary__.*__{{ service }}_canary(_[0-9]+)?",le="+Inf"}[{{ interval }}]))`,
+  traefik: `sum( increase( traefik_service_request_duration_seconds_bucket{ service=~"{{ namespace }}-{{ target }}-canary-[0-9a-zA-Z-]+@kubernetescrd", le="+Inf" }[{{ interval }}] ) )`,
+  osm: `sum( increase( osm_request_total{ destination_namespace="{{ namespace }}", destination_kind="Deployment", destination_name="{{ target }}" }[{{ interval }}] ) )`,
+  kuma: `sum( increase( envoy_cluster_upstream_rq{ service=~"{{ target }}-canary_{{ namespace }}_svc_[0-9a-zA-Z-]+" }[{{ interval }}] ) )`,
+  apisix: `sum( increase( apisix_http_status{ route=~"{{ namespace }}_{{ route }}-{{ target }}-canary_.+" }[{{ interval }}] ) )`,
+  knative: `sum( increase( envoy_cluster_upstream_rq{ envoy_cluster_name=~"{{ namespace }}/{{ route }}" }[{{ interval }}] ) )`,
+  http: `sum( increase( http_request_duration_seconds_count{ kubernetes_namespace="{{ namespace }}", kubernetes_pod_name=~"{{ target }}-[0-9a-zA-Z]+(-[0-9a-zA-Z]+)" }[{{ interval }}] ) )`,
+} as const satisfies Record<ObserverKind, string>;
+
 /** Query templates, rendered with {@link renderQuery}. */
 export const builtinQueries = {
   istio: {

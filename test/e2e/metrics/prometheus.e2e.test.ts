@@ -2,7 +2,8 @@
 // exporter: the operator queries it through `-metrics-server` with the `kubernetes` provider's
 // builtin queries, on Blue/Green iterations (no traffic shifting), one analysis tick per second.
 import { describe, expect, it } from 'vitest';
-import { builtinQueries } from '../../../src/metrics/observers/queries.ts';
+import type { CanaryCheck } from '../../../src/apis/flagger/v1beta1/types.ts';
+import { builtinQueries, sampleCountQueries } from '../../../src/metrics/observers/queries.ts';
 import { renderQuery } from '../../../src/metrics/observers/render.ts';
 import { type Operator, startOperator } from '../lib/operator.ts';
 import {
@@ -32,8 +33,9 @@ const METRICS = [
 ];
 
 /** The builtin queries as the operator renders them for the canary `podinfo` in `namespace`. */
-function builtin(namespace: string, metric: 'request-success-rate' | 'request-duration'): string {
-  return renderQuery(builtinQueries.http[metric], {
+function builtin(namespace: string, metric: 'request-success-rate' | 'request-duration' | 'samples'): string {
+  const template = metric === 'samples' ? sampleCountQueries.http : builtinQueries.http[metric];
+  return renderQuery(template, {
     name: 'podinfo',
     namespace,
     target: 'podinfo',
@@ -57,7 +59,10 @@ interface Rig {
  * Prometheus that already has rates for the canary, and the operator; returns once the new
  * revision (v2) has been applied to the initialized canary.
  */
-async function rig(name: string, o: { canary: WorkloadProfile; iterations: number; threshold: number }): Promise<Rig> {
+async function rig(
+  name: string,
+  o: { canary: WorkloadProfile; iterations: number; threshold: number; metrics?: Record<string, unknown>[] },
+): Promise<Rig> {
   const ns = await createTestNamespace(name);
   const exporter = await startWorkloadExporter({ namespace: ns, canary: o.canary, primary: BAD_PRIMARY });
   const prometheus = await startPrometheus({ targets: [exporter.target] });
@@ -73,7 +78,7 @@ async function rig(name: string, o: { canary: WorkloadProfile; iterations: numbe
           threshold: o.threshold,
           stepWeight: undefined,
           maxWeight: undefined,
-          metrics: METRICS,
+          metrics: o.metrics ?? METRICS,
         },
       }),
     ],
@@ -83,6 +88,11 @@ async function rig(name: string, o: { canary: WorkloadProfile; iterations: numbe
   await waitForPhase(ns, 'Initialized');
   await setImage(ns, IMAGE_V2);
   return { ns, exporter, prometheus, operator };
+}
+
+/** `status.checks[]` of a canary as read from the cluster (all the fields the operator writes). */
+function checkOf(c: { status?: { checks?: unknown[] } }, name: string): CanaryCheck | undefined {
+  return (c.status?.checks as CanaryCheck[] | undefined)?.find((check) => check.name === name);
 }
 
 /** Event messages of the canary that contain `text`. */
@@ -140,11 +150,62 @@ describe('builtin metric checks against a real Prometheus', () => {
     const failed = await waitForPhase(ns, 'Failed', { timeoutMs: 120_000 });
     expect(failed.status?.failedChecks).toBe(3);
     expect(condition(failed, 'Stalled')?.status).toBe('True');
-    expect(await eventsWith(ns, `Halt podinfo.${ns} advancement success rate 80.00% < 99%`)).not.toEqual([]);
+    // Flagger's words first, then the explanation: check, value, range and the query as rendered.
+    const rate = builtin(ns, 'request-success-rate');
+    expect(await eventsWith(ns, `Halt podinfo.${ns} advancement success rate 80.00% < 99%`)).toEqual([
+      `Halt podinfo.${ns} advancement success rate 80.00% < 99% (check request-success-rate: value 80%, range [99%, +Inf]; query: ${rate})`,
+    ]);
     expect(await eventsWith(ns, 'request duration')).toEqual([]);
+    // The status of the failed check says the same, with the query it ran.
+    const check = checkOf(failed, 'request-success-rate');
+    expect(check).toMatchObject({
+      kind: 'metric',
+      passed: false,
+      message: `Halt podinfo.${ns} advancement success rate 80.00% < 99%`,
+      min: 99,
+      query: rate,
+    });
+    expect(check?.value).toBeCloseTo(80, 6);
+    expect(checkOf(failed, 'request-duration')).toMatchObject({
+      passed: true,
+      query: builtin(ns, 'request-duration'),
+    });
     const evs = (await events(ns)).map((e) => e.message);
     expect(evs).toContain(`Rolling back podinfo.${ns} failed checks threshold reached 3`);
     expect((await getDeployment(ns, 'podinfo-primary')).spec.template.spec.containers[0]?.image).toBe(IMAGE_V1);
+  });
+
+  it('treats fewer samples than minSamples as no data: the canary fails with the sample query in status and Event', async () => {
+    const { ns } = await rig('prom-samples', {
+      canary: HEALTHY,
+      iterations: 20,
+      threshold: 2,
+      metrics: [
+        { name: 'request-success-rate', interval: '30s', thresholdRange: { min: 99 }, minSamples: 1_000_000_000 },
+        // Enough samples: measured as usual (and it passes).
+        { name: 'request-duration', interval: '30s', thresholdRange: { max: 500 }, minSamples: 10 },
+      ],
+    });
+    const failed = await waitForPhase(ns, 'Failed', { timeoutMs: 120_000 });
+    expect(failed.status?.failedChecks).toBe(2);
+    const samples = builtin(ns, 'samples');
+    const check = checkOf(failed, 'request-success-rate');
+    expect(check?.passed).toBe(false);
+    expect(check?.query).toBe(samples);
+    const words = new RegExp(
+      `^Halt podinfo\\.${ns} advancement request-success-rate (\\d+) samples < minSamples 1000000000$`,
+    );
+    const count = Number(words.exec(check?.message ?? '')?.[1]);
+    // The exporter has served the canary's requests for at least the whole 30s window by now.
+    expect(count).toBeGreaterThan(10);
+    const evs = await eventsWith(ns, 'samples < minSamples 1000000000');
+    expect(evs.length).toBeGreaterThan(0);
+    for (const e of evs) expect(e).toMatch(/samples < minSamples 1000000000 \(check request-success-rate; query: /);
+    expect(evs.some((e) => e.endsWith(`; query: ${samples})`))).toBe(true);
+    expect(checkOf(failed, 'request-duration')).toMatchObject({
+      passed: true,
+      message: 'request duration 49ms',
+    });
   });
 
   it('fails a canary whose latency is over the request-duration maximum', async () => {
