@@ -193,17 +193,20 @@ export function processForm(spec: ConcordSpec, boundary = randomBytes(24).toStri
   return { contentType: `multipart/form-data; boundary=${boundary}`, body };
 }
 
-/** What {@link runConcord} needs. */
-export interface ConcordDeps {
+/** What a task that drives a vendor's HTTP API (Concord, nGrinder) needs. */
+export interface VendorTaskDeps {
   readonly http: HttpClient;
   readonly log: Logger;
-  /** Aborts the task (loadtester shutdown or `-timeout`). */
+  /** Ends the task (loadtester shutdown or `-timeout`). */
   readonly signal: AbortSignal;
-  /** Timeout of one HTTP call (Flagger's client: 60 s); polls are also cut at the poll deadline. */
+  /** Timeout of one HTTP call (Flagger's client: 60 s); polls are also cut at their deadline. */
   readonly requestTimeoutMs: number;
   /** Why `signal` aborted, for the message (default: "the task was aborted"). */
   readonly abortReason?: () => string;
 }
+
+/** What {@link runConcord} needs. */
+export type ConcordDeps = VendorTaskDeps;
 
 /**
  * Starts the process and polls its status every `pollIntervalMs` until it is terminal or

@@ -16,10 +16,10 @@
  * is stopped with `PUT perftest/api/<id>?action=stop` (at most 10 s, since shutdown is waiting).
  */
 import { inspect } from 'node:util';
-import type { HttpClient, HttpResponse } from '../http/client.ts';
-import type { Logger } from '../log/logger.ts';
+import type { HttpResponse } from '../http/client.ts';
 import {
   TaskMetadataError,
+  type VendorTaskDeps,
   describeAnswer,
   parseJsonObject,
   parsePollDuration,
@@ -114,17 +114,8 @@ export function ngrinderUrls(
   };
 }
 
-/** What {@link runNGrinder} needs. */
-export interface NGrinderDeps {
-  readonly http: HttpClient;
-  readonly log: Logger;
-  /** Ends the task and stops the test (loadtester shutdown or `-timeout`). */
-  readonly signal: AbortSignal;
-  /** Timeout of one HTTP call. */
-  readonly requestTimeoutMs: number;
-  /** Why `signal` aborted, for the message. */
-  readonly abortReason?: () => string;
-}
+/** What {@link runNGrinder} needs; aborting `signal` also stops the running test. */
+export type NGrinderDeps = VendorTaskDeps;
 
 /** Clones and starts the test, polls it until it ends, stops it when `signal` aborts. Never rejects. */
 export async function runNGrinder(spec: NGrinderSpec, deps: NGrinderDeps): Promise<TaskOutput> {
