@@ -111,13 +111,30 @@ describe('CloudWatchProvider', () => {
 
   it.each([
     ['no results', answer([])],
+    ['no MetricDataResults', { Messages: [] }],
     ['no values', answer([result([])])],
+    ['a result without Values', answer([{ Id: 'e1', Label: 'e1', StatusCode: 'Complete' }])],
+    ['no values in the first result', answer([result([]), result([9])])],
+    // The AWS JSON protocol sends the IEEE 754 specials as strings.
+    ['a NaN value', answer([result(['NaN', 2])])],
+    ['a null value', answer([result([null, 2])])],
   ])('reports %s as no values', async (_name, body) => {
     const { cw } = await cloudwatch(200, body);
     await expect(cw.runQuery(testCtx(), query)).rejects.toThrow(NoValuesFoundError);
   });
 
-  it('reads the first value of the first of several results', async () => {
+  it('reads the AWS JSON infinities and rejects other strings', async () => {
+    const { cw } = await cloudwatch(200, answer([result(['Infinity'])]));
+    await expect(cw.runQuery(testCtx(), query)).resolves.toBe(Infinity);
+    const { cw: neg } = await cloudwatch(200, answer([result(['-Infinity'])]));
+    await expect(neg.runQuery(testCtx(), query)).resolves.toBe(-Infinity);
+    const { cw: bad } = await cloudwatch(200, answer([result(['12'])]));
+    const err = await bad.runQuery(testCtx(), query).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ProviderError);
+    expect(err).not.toBeInstanceOf(NoValuesFoundError);
+  });
+
+  it('reads the first (newest) value of the first of several results, as Flagger', async () => {
     const { cw } = await cloudwatch(200, answer([result([1, 2]), result([9])]));
     await expect(cw.runQuery(testCtx(), query)).resolves.toBe(1);
   });

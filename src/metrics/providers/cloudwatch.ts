@@ -187,9 +187,9 @@ export class CloudWatchProvider implements MetricsProvider {
     if (res.status !== 200) throw new ProviderError(`error requesting cloudwatch: ${awsError(res)}`);
     const body = parseJson({ status: res.status, statusText: '', headers: {}, body: res.body });
     const first = arrayAt(isObject(body) ? body['MetricDataResults'] : undefined, 0);
-    const value = arrayAt(isObject(first) ? first['Values'] : undefined, 0);
-    if (value === undefined || value === null) throw new NoValuesFoundError('no values found');
-    if (typeof value !== 'number') throw new ProviderError(`invalid response: value ${JSON.stringify(value)}`);
+    // Values are newest first (the default ScanBy TimestampDescending): the first is the latest.
+    const value = awsDouble(arrayAt(isObject(first) ? first['Values'] : undefined, 0));
+    if (value === undefined || Number.isNaN(value)) throw new NoValuesFoundError('no values found');
     return value;
   }
 
@@ -199,6 +199,20 @@ export class CloudWatchProvider implements MetricsProvider {
     if (res.status === 200 || res.status === 400) return true;
     throw new ProviderError(`unexpected status code: ${awsError(res)}`);
   }
+}
+
+/**
+ * A double of the AWS JSON protocol: a JSON number, or the strings `"NaN"`, `"Infinity"` and
+ * `"-Infinity"` for the IEEE 754 specials. No value (missing or `null`) is undefined; the caller
+ * reports it and NaN as no values, where Flagger would return 0 or NaN (a NaN passes any threshold).
+ */
+function awsDouble(value: unknown): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'number') return value;
+  if (value === 'NaN') return NaN;
+  if (value === 'Infinity') return Infinity;
+  if (value === '-Infinity') return -Infinity;
+  throw new ProviderError(`invalid response: value ${truncate(JSON.stringify(value))}`);
 }
 
 /** `Status 403: AccessDenied: message` from a JSON-protocol error body. */

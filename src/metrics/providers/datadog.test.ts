@@ -73,8 +73,21 @@ describe('DatadogProvider', () => {
 
   it.each([
     ['no series', answer([])],
+    ['an answer without series', { status: 'ok', res_type: 'time_series' }],
     ['an empty pointlist', answer([serie([])])],
+    ['an empty first series', answer([serie([]), serie([[1, 9]])])],
+    ['a point without value', answer([serie([[1]])])],
+    // Datadog sends `null` for an empty bucket; Flagger decodes it as 0, Fledge as no values.
     ['a null point', answer([serie([[1, null]])])],
+    [
+      'a null first point',
+      answer([
+        serie([
+          [1, null],
+          [2, 5],
+        ]),
+      ]),
+    ],
   ])('reports %s as no values', async (_name, body) => {
     const dd = await datadog(200, body);
     await expect(dd.runQuery(testCtx(), 'q')).rejects.toThrow(NoValuesFoundError);

@@ -61,7 +61,8 @@ export class DatadogProvider implements MetricsProvider {
     const series = isObject(body) ? body['series'] : undefined;
     const first = arrayAt(series, 0);
     const pointlist = isObject(first) ? first['pointlist'] : undefined;
-    // A point is `[timestamp ms, value]`; Datadog sends `null` for an empty bucket.
+    // A point is `[timestamp ms, value]`; Datadog sends `null` for an empty bucket. Flagger decodes
+    // that `null` as 0 (which would pass an upper-bound check); Fledge reports no values.
     const point = arrayAt(arrayAt(pointlist, 0), 1);
     if (point === undefined || point === null) throw new NoValuesFoundError('no values found');
     if (typeof point !== 'number') throw new ProviderError(`invalid response: point value ${JSON.stringify(point)}`);

@@ -55,11 +55,40 @@ describe('DynatraceProvider', () => {
     await expect(dt.runQuery(testCtx(), 'm')).resolves.toBe(7);
   });
 
+  it('reads the first of several results (one per metric selector), as Flagger', async () => {
+    const two = {
+      totalCount: 2,
+      nextPageKey: null,
+      resolution: 'Inf',
+      result: [
+        { metricId: 'a', data: [entry([4, 5])] },
+        { metricId: 'b', data: [entry([6])] },
+      ],
+    };
+    const dt = await dynatrace(200, two);
+    await expect(dt.runQuery(testCtx(), 'a,b')).resolves.toBe(4);
+  });
+
   it.each([
     ['no result', { totalCount: 0, result: [] }],
+    ['no result field', { totalCount: 0 }],
     ['no data', answer([])],
     ['no values', answer([entry([])])],
+    ['a data entry without values', answer([{ dimensions: [], timestamps: [] }])],
+    // Dynatrace's `null` for a slot without data: Flagger decodes it as 0, Fledge reports no values.
     ['a null value', answer([entry([null])])],
+    ['a null first value', answer([entry([null, 3])])],
+    ['a null value in the last entry', answer([entry([1]), entry([null])])],
+    [
+      'an empty first result',
+      {
+        totalCount: 2,
+        result: [
+          { metricId: 'a', data: [] },
+          { metricId: 'b', data: [entry([6])] },
+        ],
+      },
+    ],
   ])('reports %s as no values', async (_name, body) => {
     const dt = await dynatrace(200, body);
     await expect(dt.runQuery(testCtx(), 'm')).rejects.toThrow(NoValuesFoundError);

@@ -57,6 +57,7 @@ export class DynatraceProvider implements MetricsProvider {
     const data = isObject(first) ? first['data'] : undefined;
     const last = Array.isArray(data) ? arrayAt(data, data.length - 1) : undefined;
     const value = arrayAt(isObject(last) ? last['values'] : undefined, 0);
+    // Dynatrace sends `null` for a slot without data; Flagger decodes it as 0, Fledge reports no values.
     if (value === undefined || value === null) throw new NoValuesFoundError('no values found');
     if (typeof value !== 'number') throw new ProviderError(`invalid response: value ${JSON.stringify(value)}`);
     return value;

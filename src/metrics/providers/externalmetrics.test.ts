@@ -56,6 +56,33 @@ describe('ExternalMetricsProvider', () => {
     expect(server?.requests[0]?.headers['authorization']).toBeUndefined();
   });
 
+  it.each([
+    ['an answer without items', { kind: 'ExternalMetricValueList', metadata: {} }],
+    // How a Go adapter writes an empty (nil) list.
+    ['null items', { kind: 'ExternalMetricValueList', metadata: {}, items: null }],
+  ])('reports %s as no values', async (_name, body) => {
+    const p = await external(200, body);
+    await expect(p.runQuery(testCtx(), 'ns/errors')).rejects.toThrow(NoValuesFoundError);
+  });
+
+  it('reads the first of several items, as Flagger', async () => {
+    const p = await external(200, list(['250m', '3', '9']));
+    await expect(p.runQuery(testCtx(), 'ns/errors')).resolves.toBe(0.25);
+  });
+
+  // A Quantity cannot be NaN: Flagger fails to decode such an answer, and decodes a missing value as 0.
+  it.each([
+    ['a NaN value', list(['NaN'])],
+    ['a null value', { ...(list([]) as object), items: [{ metricName: 'errors', value: null }] }],
+    ['an item without value', { ...(list([]) as object), items: [{ metricName: 'errors' }] }],
+    ['a body that is not a list', [1]],
+  ])('rejects %s as an invalid answer, never 0', async (_name, body) => {
+    const p = await external(200, body);
+    const err = await p.runQuery(testCtx(), 'ns/errors').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ProviderError);
+    expect(err).not.toBeInstanceOf(NoValuesFoundError);
+  });
+
   it('is online when the API answers, with the reason when it does not', async () => {
     const p = await external(200, list([]));
     await expect(p.isOnline(testCtx())).resolves.toBe(true);

@@ -88,6 +88,9 @@ export class ExternalMetricsProvider implements MetricsProvider {
     expectOk(res, (s) => s >= 200 && s < 300);
     const body = parseJson(res);
     const items = isObject(body) ? body['items'] : undefined;
+    // Go servers write an empty list's nil slice as `"items": null`; Flagger's client reads null and
+    // a missing `items` as an empty list.
+    if (items === null || (isObject(body) && items === undefined)) return [];
     if (!Array.isArray(items)) throw new ProviderError(`error unmarshaling result: '${truncate(res.body)}'`);
     return items as unknown[];
   }

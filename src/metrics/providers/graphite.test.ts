@@ -65,8 +65,23 @@ describe('GraphiteProvider', () => {
 
   it.each([
     ['no targets', []],
+    ['a target without datapoints', [{ target: 'a', tags: {}, datapoints: [] }]],
     ['only null points', [{ target: 'a', datapoints: [[null, 1700000000]] }]],
     ['a NaN point', [{ target: 'a', datapoints: [['NaN', 1700000000]] }]],
+    // The last non-null point wins, as in Flagger (which would then return NaN).
+    [
+      'a NaN last point',
+      [
+        { target: 'a', datapoints: [[1, 1700000000]] },
+        {
+          target: 'b',
+          datapoints: [
+            ['NaN', 1700000000],
+            [null, 1700000060],
+          ],
+        },
+      ],
+    ],
   ])('reports %s as no values', async (_name, body) => {
     const g = await graphite(200, body);
     await expect(g.runQuery(testCtx(), 'target=a')).rejects.toThrow(NoValuesFoundError);

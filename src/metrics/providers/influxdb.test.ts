@@ -51,7 +51,7 @@ describe('InfluxdbProvider', () => {
     });
   });
 
-  it('reads the first record of several tables', async () => {
+  it('reads the first record of several tables, as Flagger', async () => {
     const i = await influx(200, `${table('double', ['', '5'])}\r\n${table('double', ['9'])}`);
     await expect(i.runQuery(testCtx(), 'q')).rejects.toThrow(NoValuesFoundError);
     const j = await influx(200, `${table('double', ['3', '4'])}\r\n${table('double', ['9'])}`);
@@ -59,8 +59,12 @@ describe('InfluxdbProvider', () => {
   });
 
   it.each([
+    // Flagger returns 0 when no record comes back; Fledge reports no values.
     ['an empty answer', ''],
+    ['a table without records', table('double', [])],
     ['a NaN value', table('double', ['NaN'])],
+    ['a NaN first record', table('double', ['NaN', '4'])],
+    // An empty cell is annotated CSV's null.
     ['an empty value', table('double', [''])],
   ])('reports %s as no values', async (_name, csv) => {
     const i = await influx(200, csv);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { testCtx } from '../../http/server.fixture.ts';
 import { FakeKube } from '../../kube/fake.ts';
 import type { KubeObject } from '../../kube/objects.ts';
-import { ProviderError } from './errors.ts';
+import { NoValuesFoundError, ProviderError } from './errors.ts';
 import { KeptnProvider, keptnAnalysisType, keptnMetricType, parseKeptnQuery } from './keptn.ts';
 
 const metric = (value: unknown): KubeObject => ({
@@ -19,16 +19,48 @@ describe('KeptnProvider', () => {
     await expect(new KeptnProvider({ kube }).runQuery(testCtx(), 'KeptnMetric/Test/Error-Rate\n')).resolves.toBe(12.5);
   });
 
-  it('fails on a missing, valueless or unparsable KeptnMetric', async () => {
+  it('fails on a missing or unparsable KeptnMetric', async () => {
     await expect(
       new KeptnProvider({ kube: new FakeKube() }).runQuery(testCtx(), 'keptnmetric/test/error-rate'),
     ).rejects.toThrow('could not retrieve KeptnMetric test/error-rate: not found');
-    await expect(
-      new KeptnProvider({ kube: new FakeKube([metric(undefined)]) }).runQuery(testCtx(), 'keptnmetric/test/error-rate'),
-    ).rejects.toThrow('no value found in resource test/error-rate');
-    await expect(
-      new KeptnProvider({ kube: new FakeKube([metric('lots')]) }).runQuery(testCtx(), 'keptnmetric/test/error-rate'),
-    ).rejects.toThrow(ProviderError);
+    for (const bad of ['lots', '', ' 1', '0x10', '1_000']) {
+      const err = await new KeptnProvider({ kube: new FakeKube([metric(bad)]) })
+        .runQuery(testCtx(), 'keptnmetric/test/error-rate')
+        .catch((e: unknown) => e);
+      expect(err, bad).toBeInstanceOf(ProviderError);
+      expect(err, bad).not.toBeInstanceOf(NoValuesFoundError);
+      expect(String(err)).toContain('could not parse value of KeptnMetric test/error-rate to float');
+    }
+  });
+
+  // A KeptnMetric holds one value (no series): its empty and NaN shapes are the missing status or
+  // value, and Keptn's formatting of a NaN float.
+  it.each([
+    ['no status', metric(undefined)],
+    ['a status without value', { ...metric('1'), status: { rawValue: '', lastUpdated: '2024-03-01T10:00:00Z' } }],
+    ['a null value', metric(null)],
+    ['the value NaN', metric('NaN')],
+    ['the value nan', metric('nan')],
+  ])('reports a KeptnMetric with %s as no values (Flagger: an error, or NaN)', async (_name, obj) => {
+    const err = await new KeptnProvider({ kube: new FakeKube([obj]) })
+      .runQuery(testCtx(), 'keptnmetric/test/error-rate')
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NoValuesFoundError);
+  });
+
+  it('reads values as Go strconv.ParseFloat does', async () => {
+    for (const [raw, expected] of [
+      ['-1.5e3', -1500],
+      ['.5', 0.5],
+      ['7.', 7],
+      ['+Inf', Infinity],
+      ['-infinity', -Infinity],
+    ] as const) {
+      const kube = new FakeKube([metric(raw)]);
+      await expect(new KeptnProvider({ kube }).runQuery(testCtx(), 'keptnmetric/test/error-rate'), raw).resolves.toBe(
+        expected,
+      );
+    }
   });
 
   it.each([

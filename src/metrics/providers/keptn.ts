@@ -14,7 +14,7 @@ import type { Ctx } from '../../controller/context.ts';
 import { isRecord } from '../../kube/json.ts';
 import type { ResourceType } from '../../kube/objects.ts';
 import type { KubeClient } from '../../kube/port.ts';
-import { ProviderError } from './errors.ts';
+import { NoValuesFoundError, ProviderError } from './errors.ts';
 import type { MetricsProvider } from './provider.ts';
 
 export const keptnMetricType: ResourceType = {
@@ -93,13 +93,19 @@ export class KeptnProvider implements MetricsProvider {
       throw new ProviderError(`could not retrieve KeptnMetric ${q.namespace}/${q.name}: not found`);
     const status = (obj as { status?: unknown }).status;
     const value = isRecord(status) ? status['value'] : undefined;
+    // Flagger fails a KeptnMetric without a value with a plain error and returns a "NaN" value as
+    // NaN (which passes any threshold). Both are the metric having no data yet, so Fledge reports
+    // them as no values: the check still fails, unless the metric's `noData` policy says otherwise.
     if (typeof value !== 'string') {
-      throw new ProviderError(`could not retrieve KeptnMetric - no value found in resource ${q.namespace}/${q.name}`);
+      throw new NoValuesFoundError(
+        `could not retrieve KeptnMetric - no value found in resource ${q.namespace}/${q.name}`,
+      );
     }
-    const n = Number(value);
-    if (value.trim() === '' || Number.isNaN(n)) {
+    const n = parseGoFloat(value);
+    if (n === undefined) {
       throw new ProviderError(`could not parse value of KeptnMetric ${q.namespace}/${q.name} to float`);
     }
+    if (Number.isNaN(n)) throw new NoValuesFoundError(`KeptnMetric ${q.namespace}/${q.name} has the value NaN`);
     return n;
   }
 
@@ -150,6 +156,15 @@ export class KeptnProvider implements MetricsProvider {
   isOnline(): Promise<boolean> {
     return Promise.resolve(true);
   }
+}
+
+/** A decimal float as Go's strconv.ParseFloat reads it (also `Inf`, `Infinity`, `NaN` in any case); else undefined. */
+function parseGoFloat(text: string): number | undefined {
+  if (/^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/.test(text)) return Number(text);
+  if (/^nan$/i.test(text)) return NaN;
+  const inf = /^([+-]?)inf(?:inity)?$/i.exec(text);
+  if (inf === null) return undefined;
+  return inf[1] === '-' ? -Infinity : Infinity;
 }
 
 function errText(err: unknown): string {

@@ -42,6 +42,8 @@ describe('NewRelicProvider', () => {
 
   it.each([
     ['no results', answer([])],
+    ['an answer without results', { metadata: {} }],
+    // NRQL answers `null` for an aggregate over no events (e.g. average of nothing).
     ['a null result', answer([{ result: null }])],
     ['a result without the result field', answer([{ average: 3 }])],
   ])('reports %s as no values', async (_name, body) => {
@@ -49,9 +51,11 @@ describe('NewRelicProvider', () => {
     await expect(nr.runQuery(testCtx(), 'q')).rejects.toThrow(NoValuesFoundError);
   });
 
-  it('rejects several results', async () => {
+  it('rejects several results as a query error, not no values (Flagger: no values)', async () => {
     const nr = await newrelic(200, answer([{ result: 1 }, { result: 2 }]));
-    await expect(nr.runQuery(testCtx(), 'q')).rejects.toThrow(MultipleValuesError);
+    const err = await nr.runQuery(testCtx(), 'q').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(MultipleValuesError);
+    expect(err).not.toBeInstanceOf(NoValuesFoundError);
   });
 
   it('reports error statuses and checks availability with SELECT * FROM Metric', async () => {

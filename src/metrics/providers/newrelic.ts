@@ -54,6 +54,8 @@ export class NewRelicProvider implements MetricsProvider {
     const body = await this.#query(ctx, query);
     const results = isObject(body) ? body['results'] : undefined;
     if (!Array.isArray(results) || results.length === 0) throw new NoValuesFoundError('no values found');
+    // Flagger reports several results as "no values found"; Fledge as a query error, so that a
+    // `noData: pass|skip` policy cannot hide a query that selects several expressions.
     if (results.length > 1) throw new MultipleValuesError('query returned multiple values');
     const first = arrayAt(results, 0);
     const value = isObject(first) ? first['result'] : undefined;

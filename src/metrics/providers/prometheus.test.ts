@@ -100,6 +100,25 @@ describe('PrometheusProvider', () => {
     await expect(new PrometheusProvider({ address: server.url }, http).runQuery(testCtx(), 'up')).resolves.toBe(3);
   });
 
+  it('uses the last series even when an earlier one is NaN, and reports a NaN last series as no values', async () => {
+    const server = await serve(reply(vector('NaN', '4')));
+    await expect(new PrometheusProvider({ address: server.url }, http).runQuery(testCtx(), 'up')).resolves.toBe(4);
+    const nan = await serve(reply(vector('4', 'NaN')));
+    await expect(new PrometheusProvider({ address: nan.url }, http).runQuery(testCtx(), 'up')).rejects.toThrow(
+      NoValuesFoundError,
+    );
+  });
+
+  it.each([
+    ['a null result', { status: 'success', data: { resultType: 'vector', result: null } }],
+    ['a NaN scalar', { status: 'success', data: { resultType: 'scalar', result: [1_700_000_000, 'NaN'] } }],
+  ])('throws NoValuesFoundError on %s', async (_name, body) => {
+    const server = await serve(reply(body));
+    await expect(new PrometheusProvider({ address: server.url }, http).runQuery(testCtx(), 'up')).rejects.toThrow(
+      NoValuesFoundError,
+    );
+  });
+
   it('throws MultipleValuesError on a range vector (matrix)', async () => {
     const server = await serve(
       reply({

@@ -58,15 +58,34 @@ describe('SplunkProvider', () => {
     expect(req?.body).toBe(program);
   });
 
+  it('uses the last non-null value of the time series, as Flagger (nulls are dropped)', async () => {
+    const sp = await splunk(
+      200,
+      stream([
+        [{ tsId: 'A', value: 1 }],
+        [{ tsId: 'A', value: 2 }],
+        // A series with only nulls is not a second series.
+        [
+          { tsId: 'A', value: null },
+          { tsId: 'B', value: null },
+        ],
+        [],
+      ]),
+    );
+    await expect(sp.runQuery(testCtx(), 'p')).resolves.toBe(2);
+  });
+
   it.each([
+    ['an empty body', ''],
     ['no data', stream([])],
+    ['empty data batches', stream([[], []])],
     ['only null values', stream([[{ tsId: 'A', value: null }]])],
   ])('reports %s as no values', async (_name, body) => {
     const sp = await splunk(200, body);
     await expect(sp.runQuery(testCtx(), 'p')).rejects.toThrow(NoValuesFoundError);
   });
 
-  it('rejects values of several time series', async () => {
+  it('rejects values of several time series, as Flagger', async () => {
     const sp = await splunk(
       200,
       stream([

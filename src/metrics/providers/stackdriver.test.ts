@@ -100,9 +100,29 @@ describe('StackdriverProvider', () => {
     await expect(sd.runQuery(testCtx(), 'q')).resolves.toBe(42);
   });
 
+  it('reads the first (newest) point of a series, as Flagger', async () => {
+    const { sd } = await stackdriver(200, answer([series([{ doubleValue: 0.25 }, { doubleValue: 0.5 }])]));
+    await expect(sd.runQuery(testCtx(), 'q')).resolves.toBe(0.25);
+  });
+
+  it('reads the proto3 JSON infinities and rejects values of other types', async () => {
+    const { sd } = await stackdriver(200, answer([series([{ doubleValue: '-Infinity' }])]));
+    await expect(sd.runQuery(testCtx(), 'q')).resolves.toBe(-Infinity);
+    const { sd: bad } = await stackdriver(200, answer([series([{ stringValue: 'x' }])]));
+    const err = await bad.runQuery(testCtx(), 'q').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ProviderError);
+    expect(err).not.toBeInstanceOf(NoValuesFoundError);
+  });
+
   it.each([
     ['no series', {}],
+    ['an empty timeSeriesData', answer([])],
     ['an empty series', answer([series([])])],
+    ['an empty first series', answer([series([]), series([{ doubleValue: 1 }])])],
+    ['a point without values', answer([{ pointData: [{ values: [] }] }])],
+    // proto3 JSON writes a NaN double as the string "NaN".
+    ['a NaN value', answer([series([{ doubleValue: 'NaN' }, { doubleValue: 2 }])])],
+    ['a TypedValue without value', answer([series([{}])])],
   ])('reports %s as no values', async (_name, body) => {
     const { sd } = await stackdriver(200, body);
     await expect(sd.runQuery(testCtx(), 'q')).rejects.toThrow(NoValuesFoundError);

@@ -165,7 +165,12 @@ export class StackdriverProvider implements MetricsProvider {
     const point = arrayAt(isObject(series) ? series['pointData'] : undefined, 0);
     const value = arrayAt(isObject(point) ? point['values'] : undefined, 0);
     if (!isObject(value)) throw new NoValuesFoundError('no values found');
+    // proto3 JSON: int64 as a string, the double specials as "NaN", "Infinity", "-Infinity". A
+    // TypedValue with no field set is no value (Flagger's GetDoubleValue reads it, and int64s, as 0).
     const v = value['doubleValue'] ?? value['int64Value'];
+    if ((v === undefined || v === null) && Object.keys(value).length === 0) {
+      throw new NoValuesFoundError('no values found');
+    }
     const n = typeof v === 'number' ? v : typeof v === 'string' ? Number(v) : undefined;
     if (n === undefined || Number.isNaN(n)) {
       if (v === 'NaN') throw new NoValuesFoundError('no values found');
