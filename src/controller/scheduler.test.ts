@@ -1204,6 +1204,30 @@ describe('Scheduler: release windows (Fledge extension)', () => {
     expect(fx.condition('Held')).toMatchObject({ status: 'False' });
   });
 
+  it('counts no failed check while held, but still shows the checks, and counts again once the window opens', async () => {
+    const fx = newFixture({
+      analysis: { ...STEP_20_MAX_50, releaseWindows: { blackouts: [{ schedule: '7 0 * * *', duration: '5m' }] } },
+    });
+    await fx.initialize();
+    await fx.startRevision();
+    await fx.ticks(3); // 00:04 → 20, 00:05 → 40, 00:06 → 60
+    fx.checks.analysisDefault = failedMetric(
+      'request-success-rate',
+      'request-success-rate 0 < 99 (no traffic at night)',
+    );
+    fx.clear();
+
+    await fx.ticks(5); // 00:07 … 00:11: blackout, the metric fails every time
+    expect(fx.status()).toMatchObject({ phase: 'Progressing', canaryWeight: 60, failedChecks: 0 });
+    expect(fx.condition('Held')).toMatchObject({ status: 'True', reason: 'InBlackout' });
+    expect(fx.status().checks).toMatchObject([{ name: 'request-success-rate', passed: false }]);
+    expect(fx.checks.count('analysis')).toBe(5);
+
+    await fx.tick(); // 00:12: the blackout is over and the failure counts
+    expect(fx.status()).toMatchObject({ phase: 'Progressing', failedChecks: 1 });
+    expect(fx.condition('Held')).toMatchObject({ status: 'False' });
+  });
+
   it('holds every canary of a frozen namespace, with the freeze reason, until the freeze is lifted', async () => {
     let frozen: { source: string; reason: string } | undefined = {
       source: 'ConfigMap test/fledge-freeze',

@@ -282,8 +282,16 @@ export class Scheduler {
       if (!pre.passed) return this.#failedCheck(ctx, canary, pre);
     } else {
       const outcome = await this.#o.checks.analysis(ctx, canary);
-      if (!outcome.passed) return this.#failedCheck(ctx, canary, outcome);
       canary = this.#stageChecks(canary, outcome.results);
+      if (!outcome.passed) {
+        // Outside its release windows a canary holds: its checks still show, but none counts as failed.
+        const open = await this.#releaseWindow(ctx, canary);
+        if (!open) {
+          await this.#flushChecks(ctx, canary);
+          return { ok: true, phase };
+        }
+        return this.#failedCheck(ctx, open, outcome);
+      }
     }
 
     const effective = provider === 'kubernetes' ? await this.#asBlueGreen(ctx, canary) : canary;
@@ -483,9 +491,10 @@ export class Scheduler {
   /**
    * Release windows (Fledge extension): undefined when the canary must not increase traffic or
    * promote now, else the canary (with its status updated when a hold just ended). A namespace
-   * freeze holds like a closed window. The hold is no failure and counts no failed check; metric
-   * checks keep running, so a bad canary is still rolled back. The start of a hold sets the `Held` condition and records one Event
-   * and one warn alert; its end sets `Held` False and records one Event.
+   * freeze holds like a closed window. The hold is no failure, and checks failing while held are
+   * shown in status but not counted (at night a canary may have no traffic at all). The start of a
+   * hold sets the `Held` condition and records one Event and one warn alert; its end sets `Held`
+   * False and records one Event.
    */
   async #releaseWindow(ctx: Ctx, canary: Canary): Promise<Canary | undefined> {
     const spec = analysisOf(canary)?.releaseWindows;
