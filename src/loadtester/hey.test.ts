@@ -74,6 +74,15 @@ describe('parseHey', () => {
     expect(headersOf(['-H', 'Content-Type: text/plain', 'http://x/'])['content-type']).toBe('text/plain');
   });
 
+  it.each(['first.last:pw12', 'user:p@ss!', 'svc:a:b:c'])(
+    'takes -a %s as hey does (any user, any password)',
+    (auth) => {
+      expect(headersOf(['-a', auth, 'http://x/'])['authorization']).toBe(
+        `Basic ${Buffer.from(auth, 'utf8').toString('base64')}`,
+      );
+    },
+  );
+
   it('takes the body from -d', () => {
     expect(parseHey(['-m', 'POST', '-d', '{"a":1}', 'http://x/']).spec.body).toBe('{"a":1}');
   });
@@ -101,6 +110,8 @@ describe('parseHey', () => {
     [['-n', '1.5', 'http://x/'], 'invalid value "1.5" for flag -n'],
     [['-H', 'no colon', 'http://x/'], 'invalid header "no colon"'],
     [['-a', 'nopassword', 'http://x/'], '-a: want username:password'],
+    [['-a', 'user: x', 'http://x/'], '-a: want username:password'],
+    [['-a', 'user:x', 'http://x/'], '-a: want username:password'],
     [['-D', '/etc/passwd', 'http://x/'], '-D: reading the request body from a file'],
     [['-x', 'proxy:3128', 'http://x/'], '-x: proxies are not supported'],
     [['-h2', 'http://x/'], '-h2: HTTP/2 is not supported'],
