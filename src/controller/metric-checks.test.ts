@@ -13,9 +13,11 @@ import {
   goDuration,
   goFloat,
   metricModel,
+  numberOrNoData,
   truncateQuery,
 } from './metric-checks.ts';
 import { failingChecks } from './scheduler.ts';
+import { NoValuesFoundError } from '../metrics/providers/errors.ts';
 
 const http = createHttpClient();
 
@@ -549,6 +551,13 @@ describe('DefaultMetricChecker.availability', () => {
 });
 
 describe('helpers', () => {
+  it('numberOrNoData: NaN is no data (it would pass any bound), infinities and numbers are values', () => {
+    expect(() => numberOrNoData(Number.NaN)).toThrow(NoValuesFoundError);
+    expect(numberOrNoData(Number.POSITIVE_INFINITY)).toBe(Number.POSITIVE_INFINITY);
+    expect(numberOrNoData(0)).toBe(0);
+    expect(numberOrNoData(99.5)).toBe(99.5);
+  });
+
   it('builtinProvider: spec.provider, else the mesh provider; Linkerd wins when it is the mesh', () => {
     expect(builtinProvider(newCanary([]), 'kubernetes')).toBe('kubernetes');
     expect(builtinProvider(newCanary([], { provider: 'gatewayapi:v1' }), 'istio')).toBe('gatewayapi:v1');

@@ -125,7 +125,7 @@ export class DefaultMetricChecker implements MetricChecker {
     if (few !== undefined) return few;
     let value: number;
     try {
-      value = await observer.requestSuccessRate(ctx, model);
+      value = numberOrNoData(await observer.requestSuccessRate(ctx, model));
     } catch (err) {
       return failed(metric, builtinQueryError(canary, metric, s.provider, err), {
         noData: err instanceof NoValuesFoundError,
@@ -159,7 +159,7 @@ export class DefaultMetricChecker implements MetricChecker {
     if (few !== undefined) return few;
     let ms: number;
     try {
-      ms = await observer.requestDurationMs(ctx, model);
+      ms = numberOrNoData(await observer.requestDurationMs(ctx, model));
     } catch (err) {
       return failed(metric, builtinQueryError(canary, metric, s.provider, err), {
         noData: err instanceof NoValuesFoundError,
@@ -239,7 +239,7 @@ export class DefaultMetricChecker implements MetricChecker {
     if (few !== undefined) return few;
     let value: number;
     try {
-      value = await prometheus.runQuery(ctx, query);
+      value = numberOrNoData(await prometheus.runQuery(ctx, query));
     } catch (err) {
       if (err instanceof NoValuesFoundError)
         return failed(metric, `Halt advancement no values found for metric: ${metric.name}`, { noData: true, query });
@@ -263,7 +263,7 @@ export class DefaultMetricChecker implements MetricChecker {
     if (few !== undefined) return few;
     let value: number;
     try {
-      value = await provider.runQuery(ctx, query);
+      value = numberOrNoData(await provider.runQuery(ctx, query));
     } catch (err) {
       if (err instanceof NoValuesFoundError) {
         return failed(metric, `Halt advancement no values found for custom metric: ${metric.name}: ${errorText(err)}`, {
@@ -425,6 +425,15 @@ export function metricModel(canary: Canary, metric: CanaryMetric): MetricModel {
     interval: metricInterval(metric),
     variables: { ...metric.templateVariables },
   };
+}
+
+/**
+ * A NaN from any provider is no data (a ratio over no traffic is 0/0), never a value: NaN compares
+ * false with every bound, so it would pass any threshold.
+ */
+export function numberOrNoData(value: number): number {
+  if (Number.isNaN(value)) throw new NoValuesFoundError('the query returned NaN');
+  return value;
 }
 
 /**
