@@ -5,8 +5,8 @@
 #   docker build --target loadtester -t ghcr.io/fledge/fledge-loadtester:0.1.0 .   # the load tester
 # Both run as the non-root user 10001 and work with a read-only root file system (/tmp aside).
 # The operator's entrypoint is the fledge binary: flags go in the container's `args`, as for Flagger.
-# The loadtester target runs dist/loadtester/main.js, which a later change adds; until then that
-# image builds but exits at start. It does not bundle Flagger's loadtester tools (hey, ghz, kubectl, helm).
+# The loadtester target runs fledge-loadtester (dist/loadtester/main.js). Its built-in generator
+# runs `hey` commands; it does not bundle Flagger's other loadtester tools (ghz, kubectl, helm).
 
 ARG NODE_IMAGE=node:24-slim
 
