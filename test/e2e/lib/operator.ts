@@ -13,6 +13,8 @@ export interface OperatorOptions {
   readonly namespace: string;
   readonly provider?: string;
   readonly args?: readonly string[];
+  /** Environment on top of the test's own; an undefined value removes the variable. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 export interface Operator {
@@ -64,10 +66,15 @@ export async function startOperator(options: OperatorOptions): Promise<Operator>
     '1s',
     ...(options.args ?? []),
   ];
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const [k, v] of Object.entries(options.env ?? {})) {
+    if (v === undefined) delete env[k];
+    else env[k] = v;
+  }
   let output = '';
   let child: ChildProcess | undefined;
   const launch = (): void => {
-    const proc = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
+    const proc = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env });
     proc.stdout.on('data', (b: Buffer) => (output += b.toString('utf8')));
     proc.stderr.on('data', (b: Buffer) => (output += b.toString('utf8')));
     child = proc;
