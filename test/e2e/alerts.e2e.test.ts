@@ -3,6 +3,7 @@
 // (Fledge's `webhook` type). The operator must post the exact payloads on initialization and on a
 // rollback, and never log a provider's secrets.
 import { describe, expect, it } from 'vitest';
+import { type Field, gchat, slackLike, teams, textOf } from './lib/chat.ts';
 import { startOperator } from './lib/operator.ts';
 import { type RecordedRequest, type WebhookServer, startWebhookServer } from './lib/webhook.ts';
 import { IMAGE_V2, applyAll, canary, podinfo, setImage, waitForPhase } from './lib/workload.ts';
@@ -12,70 +13,6 @@ const CLUSTER = 'e2e-cluster';
 const INIT = 'New Deployment detected, initialization completed.';
 const TEAMS_PATH = '/webhookb2/teams-s3cr3t-path';
 const TEAMS_TOKEN = 'teams-t0ken-value';
-
-interface Field {
-  readonly name: string;
-  readonly value: string;
-}
-
-/** Flagger's Slack-format message (Slack, Discord, Rocket.Chat). */
-function slackLike(o: { channel: string; color: string; subject: string; text: string; fields: readonly Field[] }) {
-  return {
-    channel: o.channel,
-    username: 'flagger',
-    icon_url: '',
-    icon_emoji: ':rocket:',
-    attachments: [
-      {
-        color: o.color,
-        author_name: o.subject,
-        text: o.text,
-        mrkdwn_in: ['text'],
-        fields: o.fields.map((f) => ({ title: f.name, value: f.value, short: false })),
-      },
-    ],
-  };
-}
-
-function teams(o: { color: string; subject: string; text: string; fields: readonly Field[] }) {
-  return {
-    '@type': 'MessageCard',
-    '@context': 'http://schema.org/extensions',
-    themeColor: o.color,
-    summary: o.subject,
-    sections: [{ activityTitle: o.text, activitySubtitle: o.subject, facts: o.fields }],
-  };
-}
-
-function gchat(o: { subject: string; text: string; fields: readonly Field[] }) {
-  const section = (text: string) => ({ widgets: [{ textParagraph: { text } }] });
-  return {
-    cards: [
-      {
-        header: { title: 'Flagger', subtitle: o.subject, imageUrl: 'https://flagger.app/favicon.png' },
-        sections: [
-          section(`<font color=#848484><strong>${o.text}</strong></font>`),
-          ...o.fields.map((f) => section(`${f.name}<br><font color=#848484><strong>${f.value}</strong></font>`)),
-        ],
-      },
-    ],
-  };
-}
-
-/** The text of a received chat message, whatever its format. */
-function textOf(body: unknown): string {
-  const b = body as {
-    attachments?: { text?: string }[];
-    sections?: { activityTitle?: string }[];
-    cards?: { sections?: { widgets?: { textParagraph?: { text?: string } }[] }[] }[];
-  };
-  return (
-    b.attachments?.[0]?.text ??
-    b.sections?.[0]?.activityTitle ??
-    b.cards?.[0]?.sections?.[0]?.widgets?.[0]?.textParagraph?.text ??
-    ''
-  );
-}
 
 async function received(server: WebhookServer, path: string, match: (text: string) => boolean, what: string) {
   return waitFor(() => server.requests(path).find((r) => match(textOf(r.body))), {

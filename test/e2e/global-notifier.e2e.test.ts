@@ -9,6 +9,7 @@
 // - `SLACK_URL` and `EVENT_WEBHOOK_URL` in the environment win over their flags.
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { type Field, slackLike as slack, teams, textOf } from './lib/chat.ts';
 import { type Operator, type OperatorOptions, startOperator } from './lib/operator.ts';
 import { type RecordedRequest, type WebhookServer, startWebhookServer } from './lib/webhook.ts';
 import { IMAGE_V2, applyAll, canary, events, podinfo, setImage, waitForPhase } from './lib/workload.ts';
@@ -30,11 +31,6 @@ const ENV_OVERRIDES = [
   'MSTEAMS_PROXY_URL',
   'EVENT_WEBHOOK_URL',
 ];
-
-interface Field {
-  readonly name: string;
-  readonly value: string;
-}
 
 interface EventPayload {
   readonly name: string;
@@ -61,47 +57,6 @@ async function deploy(ns: string): Promise<void> {
     ],
     ns,
   );
-}
-
-function slack(o: {
-  channel: string;
-  username: string;
-  color: string;
-  subject: string;
-  text: string;
-  fields: readonly Field[];
-}) {
-  return {
-    channel: o.channel,
-    username: o.username,
-    icon_url: '',
-    icon_emoji: ':rocket:',
-    attachments: [
-      {
-        color: o.color,
-        author_name: o.subject,
-        text: o.text,
-        mrkdwn_in: ['text'],
-        fields: o.fields.map((f) => ({ title: f.name, value: f.value, short: false })),
-      },
-    ],
-  };
-}
-
-function teams(o: { color: string; subject: string; text: string; fields: readonly Field[] }) {
-  return {
-    '@type': 'MessageCard',
-    '@context': 'http://schema.org/extensions',
-    themeColor: o.color,
-    summary: o.subject,
-    sections: [{ activityTitle: o.text, activitySubtitle: o.subject, facts: o.fields }],
-  };
-}
-
-/** The text of a Slack or Teams message. */
-function textOf(body: unknown): string {
-  const b = body as { attachments?: { text?: string }[]; sections?: { activityTitle?: string }[] };
-  return b.attachments?.[0]?.text ?? b.sections?.[0]?.activityTitle ?? '';
 }
 
 function eventMessageOf(r: RecordedRequest): string {
