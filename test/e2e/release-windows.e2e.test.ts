@@ -204,15 +204,7 @@ describe('release windows', () => {
       ns,
     );
     await applyAll([freezeConfigMap(ops, 'maintenance')], ops);
-    // The operator process inherits this environment when it is spawned.
-    const saved = process.env['POD_NAMESPACE'];
-    process.env['POD_NAMESPACE'] = ops;
-    try {
-      await startOperator({ namespace: ns });
-    } finally {
-      if (saved === undefined) delete process.env['POD_NAMESPACE'];
-      else process.env['POD_NAMESPACE'] = saved;
-    }
+    await startOperator({ namespace: ns, env: { POD_NAMESPACE: ops } });
     await waitForPhase(ns, 'Initialized');
     await setImage(ns, IMAGE_V2);
     const held = await waitFor(
