@@ -1,7 +1,7 @@
 // Benchmark (not a test): the maximum requests per second of fledge-loadtester's built-in HTTP
 // load generator against a local Node HTTP server, side by side with Debian's `hey` on the same
 // target in the same run, reported as a ratio. Also runs a plain axios loop on the same target, the
-// evidence for using node:http directly in the generator's hot path.
+// evidence for not using the project's axios client in the generator's hot path.
 //
 //   node bench/loadgen.ts [--duration 10] [--concurrency 50] [--rounds 1]
 //
@@ -130,7 +130,7 @@ function runHey(url: string, seconds: number): Omit<Phase, 'tool' | 'round' | 's
   };
 }
 
-/** What the generator would do with the project's axios instead of node:http (not used). */
+/** What the generator would do with the project's axios instead of undici (not used). */
 async function runAxios(url: string, seconds: number): Promise<Omit<Phase, 'tool' | 'round' | 'serverCpuSeconds'>> {
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
   const client = axios.create({ httpAgent: agent, validateStatus: () => true, responseType: 'text' });
