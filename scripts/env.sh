@@ -1,22 +1,22 @@
 # shellcheck shell=bash
-# Sourced by scripts/start.sh, scripts/test.sh and .ci/run. Makes a Node >= 22.18 the `node` on PATH
-# (the first 22.x that runs TypeScript without a flag; 22.15 added tls.getCACertificates):
+# Sourced by scripts/start.sh, scripts/test.sh and .ci/run. Makes a Node >= 22.19 the `node` on PATH
+# (22.18 runs TypeScript without a flag; undici, also under @kubernetes/client-node, wants 22.19):
 # when the system's is older (or missing), brings Node 24 LTS from the npm registry into the
 # per-user cache without touching the system. Then installs the npm dependencies when needed.
 FLEDGE_NODE_VERSION=24.21.0
 FLEDGE_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export FLEDGE_CACHE=${FLEDGE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/fledge}
 
-# Node as one number, major * 1000 + minor (22.18 → 22018); 0 when missing.
+# Node as one number, major * 1000 + minor (22.19 → 22019); 0 when missing.
 fledge_node_version() { node -p 'const [a, b] = process.versions.node.split(".").map(Number); a * 1000 + b' 2>/dev/null || echo 0; }
-FLEDGE_NODE_MIN=22018
+FLEDGE_NODE_MIN=22019
 
 fledge_ensure_node() {
   if [ "$(fledge_node_version)" -ge "$FLEDGE_NODE_MIN" ]; then return 0; fi
   local arch pkg dir
   case "$(uname -m)" in
     x86_64) arch=x64 ;; aarch64|arm64) arch=arm64 ;;
-    *) echo "fledge: no Node package for $(uname -m); install Node >= 22.18 yourself" >&2; return 1 ;;
+    *) echo "fledge: no Node package for $(uname -m); install Node >= 22.19 yourself" >&2; return 1 ;;
   esac
   pkg=node-linux-$arch
   dir=$FLEDGE_CACHE/node/$FLEDGE_NODE_VERSION-$arch
