@@ -168,7 +168,7 @@ export function parseHey(argv: readonly string[]): HeyCommand {
   put('User-Agent', ua === undefined ? HEY_USER_AGENT : `${ua} ${HEY_USER_AGENT}`);
   const auth = values.get('a');
   if (auth !== undefined && auth !== '') {
-    // hey's own pattern: any user, then a password of two or more characters not starting with a space.
+    // hey's own pattern: a user of one or more characters, then a password of two or more characters not starting with a space.
     const m = /^(.+):(\S.+)$/.exec(auth);
     if (!m) throw new HeyFlagError('-a: want username:password');
     put('Authorization', `Basic ${Buffer.from(auth, 'utf8').toString('base64')}`);

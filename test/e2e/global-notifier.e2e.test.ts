@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { type Field, slackLike as slack, teams, textOf } from './lib/chat.ts';
 import { type Operator, type OperatorOptions, startOperator } from './lib/operator.ts';
 import { type RecordedRequest, type WebhookServer, startWebhookServer } from './lib/webhook.ts';
-import { IMAGE_V2, applyAll, canary, events, podinfo, setImage, waitForPhase } from './lib/workload.ts';
+import { IMAGE_V2, applyAll, blueGreenCanary, events, podinfo, setImage, waitForPhase } from './lib/workload.ts';
 import { createTestNamespace, kubectlJson, waitFor } from './support/index.ts';
 
 const CLUSTER = 'e2e-global-cluster';
@@ -47,16 +47,7 @@ function startWithEnv(options: OperatorOptions, env: Readonly<Record<string, str
 
 /** podinfo and a Blue/Green canary (kubernetes provider, 2 iterations) without alerts or event hooks. */
 async function deploy(ns: string): Promise<void> {
-  await applyAll(
-    [
-      ...podinfo(ns),
-      canary(ns, {
-        provider: 'kubernetes',
-        analysis: { iterations: 2, stepWeight: undefined, maxWeight: undefined },
-      }),
-    ],
-    ns,
-  );
+  await applyAll([...podinfo(ns), blueGreenCanary(ns, 2)], ns);
 }
 
 function eventMessageOf(r: RecordedRequest): string {

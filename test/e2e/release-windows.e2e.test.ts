@@ -9,6 +9,7 @@ import {
   IMAGE_V1,
   IMAGE_V2,
   applyAll,
+  blueGreenCanary,
   canary,
   condition,
   events,
@@ -35,16 +36,7 @@ function dailyAt(at: Date): string {
 describe('release windows', () => {
   it('holds a new revision until its window opens, then promotes it', async () => {
     const ns = await createTestNamespace('windows');
-    await applyAll(
-      [
-        ...podinfo(ns),
-        canary(ns, {
-          provider: 'kubernetes',
-          analysis: { iterations: 2, stepWeight: undefined, maxWeight: undefined },
-        }),
-      ],
-      ns,
-    );
+    await applyAll([...podinfo(ns), blueGreenCanary(ns, 2)], ns);
     await startOperator({ namespace: ns });
     await waitForPhase(ns, 'Initialized');
 
@@ -96,16 +88,7 @@ describe('release windows', () => {
 
   it('holds every canary of a namespace frozen by a fledge-freeze ConfigMap until it is deleted', async () => {
     const ns = await createTestNamespace('freeze');
-    await applyAll(
-      [
-        ...podinfo(ns),
-        canary(ns, {
-          provider: 'kubernetes',
-          analysis: { iterations: 2, stepWeight: undefined, maxWeight: undefined },
-        }),
-      ],
-      ns,
-    );
+    await applyAll([...podinfo(ns), blueGreenCanary(ns, 2)], ns);
     await startOperator({ namespace: ns });
     await waitForPhase(ns, 'Initialized');
     await applyAll(
@@ -143,16 +126,7 @@ describe('release windows', () => {
     const ns = await createTestNamespace('cwfreeze');
     // Stands in for the operator's own namespace (fledge-system with the chart).
     const ops = await createTestNamespace('cwfreeze-ops');
-    await applyAll(
-      [
-        ...podinfo(ns),
-        canary(ns, {
-          provider: 'kubernetes',
-          analysis: { iterations: 2, stepWeight: undefined, maxWeight: undefined },
-        }),
-      ],
-      ns,
-    );
+    await applyAll([...podinfo(ns), blueGreenCanary(ns, 2)], ns);
     const operator = await startOperator({ namespace: ns, args: ['-freeze-namespace', ops] });
     await waitForPhase(ns, 'Initialized');
     await applyAll([freezeConfigMap(ops, 'year-end freeze')], ops);
@@ -193,16 +167,7 @@ describe('release windows', () => {
   it('takes the freeze namespace from POD_NAMESPACE, as the chart sets it', async () => {
     const ns = await createTestNamespace('podns');
     const ops = await createTestNamespace('podns-ops');
-    await applyAll(
-      [
-        ...podinfo(ns),
-        canary(ns, {
-          provider: 'kubernetes',
-          analysis: { iterations: 2, stepWeight: undefined, maxWeight: undefined },
-        }),
-      ],
-      ns,
-    );
+    await applyAll([...podinfo(ns), blueGreenCanary(ns, 2)], ns);
     await applyAll([freezeConfigMap(ops, 'maintenance')], ops);
     await startOperator({ namespace: ns, env: { POD_NAMESPACE: ops } });
     await waitForPhase(ns, 'Initialized');

@@ -5,6 +5,7 @@ import { startOperator } from '../lib/operator.ts';
 import {
   IMAGE_V2,
   applyAll,
+  blueGreenCanary,
   canary,
   events,
   getCanary,
@@ -17,16 +18,7 @@ import {
 describe('kubernetes provider', () => {
   it('promotes a Blue/Green canary after its iterations', async () => {
     const ns = await createTestNamespace('bluegreen');
-    await applyAll(
-      [
-        ...podinfo(ns),
-        canary(ns, {
-          provider: 'kubernetes',
-          analysis: { iterations: 3, stepWeight: undefined, maxWeight: undefined },
-        }),
-      ],
-      ns,
-    );
+    await applyAll([...podinfo(ns), blueGreenCanary(ns, 3)], ns);
     await startOperator({ namespace: ns });
     await waitForPhase(ns, 'Initialized');
     await setImage(ns, IMAGE_V2);

@@ -6,6 +6,7 @@ import { startOperator } from '../lib/operator.ts';
 import {
   IMAGE_V2,
   applyAll,
+  blueGreenCanary,
   canary,
   gatewayRefs,
   getDeployment,
@@ -70,10 +71,7 @@ describe('canary promotion (gatewayapi:v1)', () => {
 
   it('starts an analysis when only ConfigMap data changes, and copies the new data to the primary', async () => {
     const ns = await createTestNamespace('config');
-    await applyAll(
-      [...podinfo(ns), canary(ns, { analysis: { iterations: 2, stepWeight: undefined, maxWeight: undefined } })],
-      ns,
-    );
+    await applyAll([...podinfo(ns), blueGreenCanary(ns, 2)], ns);
     await startOperator({ namespace: ns });
     const init = await waitForPhase(ns, 'Initialized');
 

@@ -110,6 +110,15 @@ export function canary(namespace: string, o: CanaryOptions = {}): object {
   };
 }
 
+/** A Blue/Green canary: `iterations` analysis runs, no traffic steps (the kubernetes provider's mode). */
+export function blueGreenCanary(namespace: string, iterations: number, o: CanaryOptions = {}): object {
+  return canary(namespace, {
+    provider: 'kubernetes',
+    ...o,
+    analysis: { iterations, stepWeight: undefined, maxWeight: undefined, ...(o.analysis ?? {}) },
+  });
+}
+
 /** A Gateway API parent for `gatewayapi:v1` canaries (no Gateway controller runs; the route is what we check). */
 export const gatewayRefs = [{ name: 'gateway', namespace: 'default' }];
 
