@@ -10,7 +10,7 @@ import {
   IMAGE_V1,
   IMAGE_V2,
   applyAll,
-  canary,
+  blueGreenCanary,
   events,
   getCanary,
   getDeployment,
@@ -39,12 +39,8 @@ describe('manual gates through fledge-loadtester', () => {
     await applyAll(
       [
         ...podinfo(ns),
-        canary(ns, {
-          provider: 'kubernetes',
+        blueGreenCanary(ns, 6, {
           analysis: {
-            iterations: 6,
-            stepWeight: undefined,
-            maxWeight: undefined,
             webhooks: [
               { name: 'approve-rollout', type: 'confirm-rollout', url: `${lt.url}/gate/check` },
               { name: 'approve-promotion', type: 'confirm-promotion', url: `${lt.url}/gate/check` },
@@ -99,12 +95,8 @@ describe('manual gates through fledge-loadtester', () => {
     await applyAll(
       [
         ...podinfo(ns),
-        canary(ns, {
-          provider: 'kubernetes',
+        blueGreenCanary(ns, 3, {
           analysis: {
-            iterations: 3,
-            stepWeight: undefined,
-            maxWeight: undefined,
             webhooks: [
               { name: 'approve-rollout', type: 'confirm-rollout', url: `${lt.url}/gate/check` },
               { name: 'abort', type: 'rollback', url: `${lt.url}/rollback/check` },
@@ -143,12 +135,8 @@ describe('manual gates through fledge-loadtester', () => {
     await applyAll(
       [
         ...podinfo(ns),
-        canary(ns, {
-          provider: 'kubernetes',
+        blueGreenCanary(ns, 30, {
           analysis: {
-            iterations: 30,
-            stepWeight: undefined,
-            maxWeight: undefined,
             webhooks: [{ name: 'abort', type: 'rollback', url: `${lt.url}/rollback/check` }],
           },
         }),

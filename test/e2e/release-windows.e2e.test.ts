@@ -10,7 +10,6 @@ import {
   IMAGE_V2,
   applyAll,
   blueGreenCanary,
-  canary,
   condition,
   events,
   getCanary,
@@ -44,12 +43,8 @@ describe('release windows', () => {
     const opens = new Date(Math.ceil((Date.now() + 25_000) / 1000) * 1000);
     await applyAll(
       [
-        canary(ns, {
-          provider: 'kubernetes',
+        blueGreenCanary(ns, 2, {
           analysis: {
-            iterations: 2,
-            stepWeight: undefined,
-            maxWeight: undefined,
             releaseWindows: { timeZone: 'UTC', windows: [{ schedule: dailyAt(opens), duration: '1h' }] },
           },
         }),

@@ -11,7 +11,7 @@ import {
   IMAGE_V1,
   IMAGE_V2,
   applyAll,
-  canary,
+  blueGreenCanary,
   condition,
   events,
   getCanary,
@@ -60,12 +60,8 @@ function manifests(ns: string, url: (path: string) => string, authorization: str
       type: 'Opaque',
       stringData: { Authorization: authorization },
     },
-    canary(ns, {
-      provider: 'kubernetes',
+    blueGreenCanary(ns, 2, {
       analysis: {
-        iterations: 2,
-        stepWeight: undefined,
-        maxWeight: undefined,
         threshold: 2,
         webhooks: [
           {
