@@ -9,13 +9,12 @@ import type { Clock, Ctx } from './context.ts';
 import type { KubeObject } from '../kube/objects.ts';
 import type { KubeClient } from '../kube/port.ts';
 import { Resources } from '../kube/resources.ts';
+import { cacheSynced } from '../router/util.ts';
 import type { Canary } from '../apis/flagger/v1beta1/types.ts';
 import { FREEZE_CONFIGMAP, type Freeze, freezeFor } from './release-windows.ts';
 
 /** How long one GET of a freeze ConfigMap outside the watched namespace is reused. */
 export const OUTSIDE_SCOPE_TTL_MS = 5_000;
-/** How long a tick waits for the ConfigMap cache to sync before giving up (and retrying later). */
-const SYNC_TIMEOUT_MS = 10_000;
 
 export interface FreezeReaderOptions {
   readonly kube: Pick<KubeClient, 'get' | 'informer'>;
@@ -41,23 +40,13 @@ export function freezeReader(o: FreezeReaderOptions): (ctx: Ctx, canary: Canary)
     }
     return outside.object;
   };
-  const readCached = async (namespace: string): Promise<KubeObject | undefined> => {
+  const readCached = async (ctx: Ctx, namespace: string): Promise<KubeObject | undefined> => {
     const informer = o.kube.informer(Resources.configMap, o.scope ?? namespace);
-    if (!informer.health().synced) {
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`ConfigMap cache of ${namespace} not synced`)), SYNC_TIMEOUT_MS);
-      });
-      try {
-        await Promise.race([informer.synced(), timeout]);
-      } finally {
-        clearTimeout(timer);
-      }
-    }
+    await cacheSynced(ctx, informer);
     return informer.get({ namespace, name: FREEZE_CONFIGMAP });
   };
-  return (_ctx, canary) =>
+  return (ctx, canary) =>
     freezeFor(canary.metadata.namespace ?? '', o.freezeNamespace, (namespace) =>
-      o.scope !== undefined && namespace !== o.scope ? readOutside(namespace) : readCached(namespace),
+      o.scope !== undefined && namespace !== o.scope ? readOutside(namespace) : readCached(ctx, namespace),
     );
 }
