@@ -18,6 +18,7 @@ import { webhookTimeoutMs } from '../apis/flagger/v1beta1/defaults.ts';
 import { ValidationError } from '../apis/flagger/v1beta1/errors.ts';
 import type { Canary, CanaryPhase, CanaryWebhook } from '../apis/flagger/v1beta1/types.ts';
 import { type HttpClient, type HttpResponse, HttpAbortedError, HttpNetworkError } from '../http/client.ts';
+import { redactSecrets } from '../http/redact.ts';
 import { isRecord } from '../kube/json.ts';
 import type { Informer } from '../kube/port.ts';
 import type { Ctx } from './context.ts';
@@ -227,9 +228,7 @@ export function redactValues(text: string, values: readonly string[]): string {
     if (v.trim().length >= 4) secrets.add(v.trim());
     for (const word of v.split(/\s+/)) if (word.length >= 6 && !AUTH_SCHEMES.has(word.toLowerCase())) secrets.add(word);
   }
-  let out = text;
-  for (const s of [...secrets].sort((a, b) => b.length - a.length)) out = out.split(s).join('<redacted>');
-  return out;
+  return redactSecrets(text, secrets);
 }
 
 function withAttempts(message: string, attempt: number): string {

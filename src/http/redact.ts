@@ -12,3 +12,14 @@ export function redactUrl(url: string): string {
     return '<invalid URL>';
   }
 }
+
+/**
+ * `text` with every occurrence of each secret (of `minLength` characters or more) replaced by
+ * `<redacted>`, longest first so that a secret containing another is removed whole.
+ */
+export function redactSecrets(text: string, secrets: Iterable<string>, minLength = 1): string {
+  const ordered = [...new Set(secrets)].filter((s) => s.length >= minLength).sort((a, b) => b.length - a.length);
+  let out = text;
+  for (const s of ordered) out = out.split(s).join('<redacted>');
+  return out;
+}

@@ -25,6 +25,7 @@ import { open } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseGoDuration } from '../cli/flags.ts';
 import { type HttpClient, type HttpResponse, HttpTimeoutError } from '../http/client.ts';
+import { redactSecrets } from '../http/redact.ts';
 import type { Logger } from '../log/logger.ts';
 import type { TaskOutput } from './tasks.ts';
 
@@ -340,9 +341,7 @@ export function describeAnswer(
 
 /** The first 200 characters of a body on one line, with every secret replaced by `<redacted>`. */
 export function responseSnippet(body: string, secrets: readonly string[]): string {
-  let text = body;
-  for (const s of secrets) if (s !== '') text = text.split(s).join('<redacted>');
-  text = text.replace(/\s+/g, ' ').trim();
+  const text = redactSecrets(body, secrets).replace(/\s+/g, ' ').trim();
   return text.length > 200 ? `${text.slice(0, 200)}…` : text;
 }
 

@@ -8,6 +8,7 @@
  */
 import type { Ctx } from '../controller/context.ts';
 import { type HttpClient, redactUrl } from '../http/client.ts';
+import { redactSecrets } from '../http/redact.ts';
 import { OperatorError } from '../kube/errors.ts';
 
 /** Deadline of one notification (Flagger: 5 s). */
@@ -75,12 +76,11 @@ export function scrub(
   target: Pick<PostTarget, 'url' | 'token'> & Partial<Pick<PostTarget, 'proxyUrl'>>,
 ): string {
   const proxy = target.proxyUrl ?? '';
-  const secrets = [target.url, target.token, proxy, ...secretParts(target.url), ...proxyCredentials(proxy)]
-    .filter((s) => s.length >= 4)
-    .sort((a, b) => b.length - a.length);
-  let out = text;
-  for (const s of secrets) out = out.split(s).join('<redacted>');
-  return out;
+  return redactSecrets(
+    text,
+    [target.url, target.token, proxy, ...secretParts(target.url), ...proxyCredentials(proxy)],
+    4,
+  );
 }
 
 function proxyCredentials(proxyUrl: string): string[] {
