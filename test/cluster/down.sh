@@ -8,7 +8,9 @@ root=$(cd "$here/../.." && pwd)
 source "$here/versions.env"
 
 cache=${FLEDGE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/fledge}
-state=$root/.fledge
+# FLEDGE_STATE: where the cluster lives (default .fledge in this checkout); several checkouts can
+# share one cluster by pointing at the same folder.
+state=${FLEDGE_STATE:-$root/.fledge}
 export KWOK_WORKDIR=$state/kwok
 name=fledge
 clusterdir=$KWOK_WORKDIR/clusters/$name
