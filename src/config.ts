@@ -89,7 +89,7 @@ const flags: readonly FlagSpec[] = [
     name: 'mesh-provider',
     kind: 'string',
     default: 'istio',
-    help: `Default traffic provider, one of: ${meshProviders.join(', ')}. Fledge routes with kubernetes and gatewayapi:v1; other providers are reported on the Canary.`,
+    help: `Default traffic provider, one of: ${meshProviders.join(', ')}. The operator logs at start whether it routes with it (docs/routers.md).`,
   },
   { name: 'control-loop-interval', kind: 'duration', default: '10s', help: 'How often canary jobs are reconciled.' },
   {

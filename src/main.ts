@@ -6,7 +6,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseCanary } from './apis/flagger/v1beta1/parse.ts';
-import type { Canary } from './apis/flagger/v1beta1/types.ts';
 import { targetFactory } from './canary/factory.ts';
 import { ConfigError, type Config, parseConfig, redactedConfig, usage } from './config.ts';
 import { CanaryStore } from './controller/canary-store.ts';
@@ -14,12 +13,12 @@ import { AnalysisChecks } from './controller/checks.ts';
 import { KubeEventSink } from './controller/events.ts';
 import { ControlLoop } from './controller/loop.ts';
 import { DefaultMetricChecker } from './controller/metric-checks.ts';
-import { Scheduler, UnsupportedError } from './controller/scheduler.ts';
+import { Scheduler } from './controller/scheduler.ts';
 import { freezeReader } from './controller/freeze-reader.ts';
 import { createVerifier } from './controller/verify.ts';
 import { createHttpClient } from './http/client.ts';
 import { type ApiKubeClient, createKubeClient } from './kube/client.ts';
-import { systemClock } from './kube/clock.ts';
+import { systemClock } from './core/clock.ts';
 import { KubeApiError, NotFoundError } from './kube/errors.ts';
 import { LeaderElector } from './kube/leader.ts';
 import type { ObjectKey, ResourceType } from './kube/objects.ts';
@@ -29,7 +28,7 @@ import { type Logger, createLogger } from './log/logger.ts';
 import { PromRecorder } from './metrics/recorder.ts';
 import { collectDefaultMetrics } from 'prom-client';
 import { globalNotifier, notifierBuilders } from './notifier/factory.ts';
-import { routerFactory, serviceRouterFactory } from './router/factory.ts';
+import { routedProviders, routerFactory, serviceRouterFactory } from './router/factory.ts';
 import { type RunningHttpServer, startHttpServer } from './server/http.ts';
 import { isEntryPoint, runMain, startAndServe } from './cli/process.ts';
 
@@ -100,14 +99,6 @@ function namespacedCache(kube: KubeClient, type: ResourceType, scope: string | u
   return { get: (key: ObjectKey) => kube.informer(type, scope ?? key.namespace).get(key) };
 }
 
-/** A Canary used only to ask the router factory whether a provider is implemented. */
-const PROBE: Canary = {
-  apiVersion: 'flagger.app/v1beta1',
-  kind: 'Canary',
-  metadata: { name: 'probe', namespace: 'default' },
-  spec: { targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'probe' } },
-};
-
 /** The running operator, for shutdown. */
 interface Operator {
   stop(): Promise<void>;
@@ -158,12 +149,9 @@ async function startOperator(config: Config, log: Logger, kube: ApiKubeClient, v
   });
   const router = routerFactory({ kube });
   const services = serviceRouterFactory({ kube, metadata: (ctx, canary) => target(canary).metadata(ctx, canary) });
-  try {
-    router(PROBE, config.meshProvider);
-  } catch (err) {
-    if (!(err instanceof UnsupportedError)) throw err;
+  if (!(routedProviders as readonly string[]).includes(config.meshProvider)) {
     log.warn(
-      `-mesh-provider ${config.meshProvider} is not supported yet: Canaries without spec.provider will report it in their status; use -mesh-provider kubernetes or gatewayapi:v1`,
+      `-mesh-provider ${config.meshProvider} is not supported yet: Canaries without spec.provider will report it in their status; use one of ${routedProviders.join(', ')}`,
     );
   }
   const scheduler = new Scheduler({

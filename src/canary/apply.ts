@@ -3,7 +3,7 @@
  * follows. Objects Fledge owns are server-side applied with a hash of the applied intent in an
  * annotation; when the cached object carries the same hash, nothing is sent.
  */
-import { OperatorError } from '../kube/errors.ts';
+import { OperatorError } from '../core/errors.ts';
 import type { KubeObject, ResourceType } from '../kube/objects.ts';
 import type { KubeClient } from '../kube/port.ts';
 import { shortHash } from './hash.ts';

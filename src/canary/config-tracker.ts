@@ -6,7 +6,7 @@
  */
 import { CONFIG_TRACKING_ANNOTATION } from '../apis/flagger/v1beta1/types.ts';
 import type { Canary } from '../apis/flagger/v1beta1/types.ts';
-import type { Ctx } from '../controller/context.ts';
+import type { Ctx } from '../core/context.ts';
 import { NotFoundError } from '../kube/errors.ts';
 import type { KubeObject } from '../kube/objects.ts';
 import type { KubeClient } from '../kube/port.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidCanaryError, UnsupportedError } from '../controller/scheduler.ts';
+import { InvalidCanaryError, UnsupportedError } from '../core/errors.ts';
 import { NotFoundError } from '../kube/errors.ts';
 import type { KubeObject } from '../kube/objects.ts';
 import type { KubeClient } from '../kube/port.ts';

@@ -12,8 +12,9 @@ import {
 } from '../apis/flagger/v1beta1/defaults.ts';
 import type { Canary } from '../apis/flagger/v1beta1/types.ts';
 import { FLAGGER_ID_ANNOTATION } from '../apis/flagger/v1beta1/types.ts';
-import type { Clock, Ctx } from '../controller/context.ts';
-import { InvalidCanaryError, UnsupportedError } from '../controller/scheduler.ts';
+import type { Clock } from '../core/clock.ts';
+import type { Ctx } from '../core/context.ts';
+import { InvalidCanaryError, UnsupportedError } from '../core/errors.ts';
 import type { Logger } from '../log/logger.ts';
 import { NotFoundError } from '../kube/errors.ts';
 import type { KubeObject } from '../kube/objects.ts';

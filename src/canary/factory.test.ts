@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { TargetRef } from '../apis/flagger/v1beta1/types.ts';
-import { UnsupportedError } from '../controller/scheduler.ts';
+import { UnsupportedError } from '../core/errors.ts';
 import { FakeKube } from '../kube/fake.ts';
 import { DeploymentController } from './deployment-controller.ts';
 import { targetFactory } from './factory.ts';

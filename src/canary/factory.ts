@@ -5,7 +5,7 @@
  */
 import { isKnativeTarget } from '../apis/flagger/v1beta1/defaults.ts';
 import type { Canary, TargetKind } from '../apis/flagger/v1beta1/types.ts';
-import { InvalidCanaryError, UnsupportedError } from '../controller/scheduler.ts';
+import { InvalidCanaryError, UnsupportedError } from '../core/errors.ts';
 import { DeploymentController, type DeploymentControllerOptions } from './deployment-controller.ts';
 import type { TargetController } from './target.ts';
 

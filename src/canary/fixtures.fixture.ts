@@ -4,9 +4,10 @@
  * Canary, and a fixture bundling FakeKube, a manual clock and a DeploymentController.
  */
 import type { Canary, CanarySpec, CanaryStatus } from '../apis/flagger/v1beta1/types.ts';
-import type { Clock, Ctx } from '../controller/context.ts';
+import type { Clock } from '../core/clock.ts';
+import type { Ctx } from '../core/context.ts';
 import type { Fields, Logger } from '../log/logger.ts';
-import type { Clock as KubeClock, Timer } from '../kube/clock.ts';
+import type { Clock as KubeClock, Timer } from '../core/clock.ts';
 import { FakeKube } from '../kube/fake.ts';
 import type { KubeObject, ObjectMeta } from '../kube/objects.ts';
 import { Resources } from '../kube/resources.ts';

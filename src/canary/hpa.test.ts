@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { UnsupportedError } from '../controller/scheduler.ts';
+import { UnsupportedError } from '../core/errors.ts';
 import { NotFoundError } from '../kube/errors.ts';
 import { FakeKube } from '../kube/fake.ts';
 import { Resources } from '../kube/resources.ts';

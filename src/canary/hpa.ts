@@ -4,8 +4,8 @@
  * behaviour. KEDA ScaledObjects are not supported yet.
  */
 import type { Canary } from '../apis/flagger/v1beta1/types.ts';
-import type { Ctx } from '../controller/context.ts';
-import { UnsupportedError } from '../controller/scheduler.ts';
+import type { Ctx } from '../core/context.ts';
+import { UnsupportedError } from '../core/errors.ts';
 import { NotFoundError } from '../kube/errors.ts';
 import type { KubeObject } from '../kube/objects.ts';
 import type { KubeClient } from '../kube/port.ts';

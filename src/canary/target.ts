@@ -1,5 +1,5 @@
 import type { Canary } from '../apis/flagger/v1beta1/types.ts';
-import type { Ctx } from '../controller/context.ts';
+import type { Ctx } from '../core/context.ts';
 
 /** Outcome of a readiness check (Flagger's `(bool, error)` of IsPrimaryReady/IsCanaryReady). */
 export interface Readiness {

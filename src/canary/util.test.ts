@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { OperatorError } from '../kube/errors.ts';
+import { OperatorError } from '../core/errors.ts';
 import { newCanary } from './fixtures.fixture.ts';
 import {
   canaryOwnerRef,

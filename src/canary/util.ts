@@ -4,7 +4,7 @@
  */
 import { API_VERSION, CANARY_KIND, LAST_APPLIED_CONFIGURATION_ANNOTATION } from '../apis/flagger/v1beta1/types.ts';
 import type { Canary } from '../apis/flagger/v1beta1/types.ts';
-import { OperatorError } from '../kube/errors.ts';
+import { OperatorError } from '../core/errors.ts';
 import { type JsonObject, isRecord } from '../kube/json.ts';
 import type { OwnerReference } from '../kube/objects.ts';
 

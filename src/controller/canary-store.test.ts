@@ -7,7 +7,7 @@ import { type KubeObject, type ObjectKey, keyString } from '../kube/objects.ts';
 import { Resources } from '../kube/resources.ts';
 import { silentLogger } from '../log/logger.ts';
 import { CanaryStore } from './canary-store.ts';
-import type { Ctx } from './context.ts';
+import type { Ctx } from '../core/context.ts';
 
 const ctx: Ctx = { signal: new AbortController().signal, log: silentLogger };
 const key = { namespace: 'apps', name: 'podinfo' };

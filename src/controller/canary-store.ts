@@ -7,13 +7,13 @@
  */
 import { type Canary, type CanaryStatus, FINALIZER } from '../apis/flagger/v1beta1/types.ts';
 import { parseCanary } from '../apis/flagger/v1beta1/parse.ts';
-import { type Clock, systemClock } from '../kube/clock.ts';
+import { type Clock, systemClock } from '../core/clock.ts';
 import { deepFreeze } from '../kube/json.ts';
 import { type KubeObject, type ObjectKey, keyString } from '../kube/objects.ts';
 import type { Informer, KubeClient } from '../kube/port.ts';
 import { Resources } from '../kube/resources.ts';
 import { retryOnConflict } from '../kube/retry.ts';
-import type { Ctx } from './context.ts';
+import type { Ctx } from '../core/context.ts';
 import type { CanaryStatusWriter } from './ports.ts';
 
 /** Options of {@link CanaryStore}. */

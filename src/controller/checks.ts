@@ -8,7 +8,7 @@ import { analysisOf } from '../apis/flagger/v1beta1/defaults.ts';
 import type { Canary, CanaryPhase, CanaryWebhook, WebhookType } from '../apis/flagger/v1beta1/types.ts';
 import type { HttpClient } from '../http/client.ts';
 import type { Informer } from '../kube/port.ts';
-import type { Ctx } from './context.ts';
+import type { Ctx } from '../core/context.ts';
 import type { MetricChecker } from './metric-checks.ts';
 import type { CheckOutcome, CheckResult, Checks, EventSink, GateType, Recorder } from './ports.ts';
 import { type WebhookResult, callWebhook } from './webhooks.ts';

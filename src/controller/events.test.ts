@@ -7,10 +7,11 @@ import { createHttpClient } from '../http/client.ts';
 import { FakeKube } from '../kube/fake.ts';
 import type { KubeObject } from '../kube/objects.ts';
 import { Resources } from '../kube/resources.ts';
-import type { NotifierBuilder, NotifierSettings } from '../notifier/factory.ts';
+import type { NotifierBuilder } from '../notifier/factory.ts';
+import type { NotifierSettings } from '../notifier/notifier.ts';
 import { NopNotifier } from '../notifier/nop.ts';
 import type { Notification, Notifier } from '../notifier/notifier.ts';
-import type { Ctx } from './context.ts';
+import type { Ctx } from '../core/context.ts';
 import { EVENT_REASON, KubeEventSink, alertMetadata, severityMatches } from './events.ts';
 import { type CanaryFixture, memoryLogger, newCanaryObject, newSecret } from './loop.fixture.ts';
 

@@ -34,7 +34,8 @@ import type { Informer, KubeClient } from '../kube/port.ts';
 import { Resources } from '../kube/resources.ts';
 import { type NotifierBuilder, createNotifier, notifierBuilders } from '../notifier/factory.ts';
 import type { Notification, NotificationField, Notifier, Severity } from '../notifier/notifier.ts';
-import { type Clock, type Ctx, systemClock } from './context.ts';
+import { type Clock, systemClock } from '../core/clock.ts';
+import { type Ctx } from '../core/context.ts';
 import type { EventSink } from './ports.ts';
 import { callWebhook, eventMetadata } from './webhooks.ts';
 
@@ -61,7 +62,7 @@ export interface EventSinkOptions {
   readonly noCrossNamespaceRefs?: boolean;
   /** Notifier per AlertProvider type (tests substitute recorders); default: the real ones over `http`. */
   readonly notifiers?: Readonly<Record<AlertProviderType, NotifierBuilder>>;
-  readonly clock?: Clock;
+  readonly clock?: Pick<Clock, 'now'>;
   /** Secret informer cache, for event webhooks' `headersSecretRef`. */
   readonly secrets?: Pick<Informer, 'get'>;
 }
@@ -128,7 +129,7 @@ interface ResolvedProvider {
 /** The {@link EventSink} of the operator. */
 export class KubeEventSink implements EventSink {
   readonly #o: EventSinkOptions;
-  readonly #clock: Clock;
+  readonly #clock: Pick<Clock, 'now'>;
   readonly #builders: Readonly<Record<AlertProviderType, NotifierBuilder>>;
 
   constructor(options: EventSinkOptions) {

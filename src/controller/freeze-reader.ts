@@ -5,7 +5,8 @@
  * empty), so a freeze namespace outside it is read with one GET shared by every canary and reused
  * for a few seconds: a constant few requests a minute, however many canaries.
  */
-import type { Clock, Ctx } from './context.ts';
+import type { Clock } from '../core/clock.ts';
+import type { Ctx } from '../core/context.ts';
 import type { KubeObject } from '../kube/objects.ts';
 import type { KubeClient } from '../kube/port.ts';
 import { Resources } from '../kube/resources.ts';

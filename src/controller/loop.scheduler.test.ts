@@ -3,7 +3,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { targetFactory } from '../canary/factory.ts';
 import { createHttpClient } from '../http/client.ts';
-import { systemClock } from '../kube/clock.ts';
+import { systemClock } from '../core/clock.ts';
 import { FakeKube } from '../kube/fake.ts';
 import { isRecord } from '../kube/json.ts';
 import type { KubeObject } from '../kube/objects.ts';

@@ -4,7 +4,7 @@ import { type KubeObject, type ObjectKey, type ResourceType, keyOf } from '../ku
 import type { Informer, KubeClient } from '../kube/port.ts';
 import { Resources } from '../kube/resources.ts';
 import { silentLogger } from '../log/logger.ts';
-import type { Ctx } from './context.ts';
+import type { Ctx } from '../core/context.ts';
 import { ControlLoop, type ControlLoopOptions } from './loop.ts';
 import { newCanaryObject, newConfigMap, newDeployment, newSecret } from './loop.fixture.ts';
 import type { TickOutcome } from './scheduler.ts';

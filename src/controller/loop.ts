@@ -28,13 +28,13 @@ import { analysisIntervalMs } from '../apis/flagger/v1beta1/defaults.ts';
 import { parseCanary } from '../apis/flagger/v1beta1/parse.ts';
 import { findConfigRefs, isTrackedSecretType, isTrackingDisabled } from '../canary/config-tracker.ts';
 import { podSpecOf } from '../canary/util.ts';
-import { type Clock, type Timer, systemClock } from '../kube/clock.ts';
+import { type Clock, type Timer, systemClock } from '../core/clock.ts';
 import { isRecord, jsonEqual } from '../kube/json.ts';
 import { type KubeObject, type ObjectKey, type ResourceType, keyOf } from '../kube/objects.ts';
 import type { Informer, InformerEvent, KubeClient } from '../kube/port.ts';
 import { Resources } from '../kube/resources.ts';
 import type { Logger } from '../log/logger.ts';
-import type { Ctx } from './context.ts';
+import type { Ctx } from '../core/context.ts';
 import type { TickOutcome } from './scheduler.ts';
 
 /** Fledge's default `-threadiness`; see {@link ControlLoopOptions.threadiness}. */

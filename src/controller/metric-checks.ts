@@ -8,7 +8,7 @@
  * This module decides and words; it records nothing. `AnalysisChecks` turns each evaluation into
  * an Event and a `flagger_canary_metric_analysis` sample.
  */
-import { analysisOf, metricInterval } from '../apis/flagger/v1beta1/defaults.ts';
+import { analysisOf, metricInterval, providerOf } from '../apis/flagger/v1beta1/defaults.ts';
 import { ValidationError } from '../apis/flagger/v1beta1/errors.ts';
 import { parseMetricTemplate } from '../apis/flagger/v1beta1/parse.ts';
 import { CHECK_QUERY_MAX, type Canary, type CanaryMetric, type MetricTemplate } from '../apis/flagger/v1beta1/types.ts';
@@ -22,7 +22,7 @@ import { NoValuesFoundError } from '../metrics/providers/errors.ts';
 import { type ProviderConfig, type ProviderDeps, createProvider } from '../metrics/providers/factory.ts';
 import { PrometheusProvider } from '../metrics/providers/prometheus.ts';
 import type { MetricsProvider } from '../metrics/providers/provider.ts';
-import type { Ctx } from './context.ts';
+import type { Ctx } from '../core/context.ts';
 import type { CheckResult } from './ports.ts';
 
 /** The two metric names with builtin queries. */
@@ -406,9 +406,10 @@ class Session {
  * through to Istio's queries for most providers).
  */
 export function builtinProvider(canary: Canary, meshProvider: string): string {
-  const spec = canary.spec.provider;
-  if (spec === undefined || (spec as string) === '') return meshProvider;
-  return meshProvider.includes('linkerd') ? 'linkerd' : spec;
+  const provider = providerOf(canary, meshProvider);
+  // Flagger's rule: only a canary that names its own provider is switched to Linkerd's metrics.
+  const named = (canary.spec.provider ?? '') !== '';
+  return named && meshProvider.includes('linkerd') ? 'linkerd' : provider;
 }
 
 /** The template model of a metric (Flagger toMetricModel). */

@@ -3,7 +3,7 @@ import type { Canary, CanaryPhase, CanaryStatus, WebhookType } from '../apis/fla
 import type { TargetController } from '../canary/target.ts';
 import type { Router, ServiceRouter } from '../router/router.ts';
 import type { Severity } from '../notifier/notifier.ts';
-import type { Ctx } from './context.ts';
+import type { Ctx } from '../core/context.ts';
 
 /** One measured check (metric or webhook), as kept in `status.checks` (Fledge extension). */
 export interface CheckResult {

@@ -28,7 +28,7 @@ import type { Severity } from '../notifier/notifier.ts';
 import { routerFactory, serviceRouterFactory } from '../router/factory.ts';
 import type { Weights } from '../router/router.ts';
 import { CanaryStore } from './canary-store.ts';
-import type { Ctx } from './context.ts';
+import type { Ctx } from '../core/context.ts';
 import type { CheckOutcome, CheckResult, Checks, EventSink, GateType, Recorder } from './ports.ts';
 import { Scheduler, type SchedulerOptions, type TickOutcome } from './scheduler.ts';
 

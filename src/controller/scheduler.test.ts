@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { FINALIZER } from '../apis/flagger/v1beta1/types.ts';
 import { NS, TRACKED_KEYS, newDeployment, newHpa } from '../canary/fixtures.fixture.ts';
-import { OperatorError } from '../kube/errors.ts';
+import { OperatorError } from '../core/errors.ts';
 import { Resources } from '../kube/resources.ts';
 import {
   IMAGE_REPO,

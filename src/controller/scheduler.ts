@@ -8,6 +8,7 @@ import type { Canary, CanaryPhase, CanaryStatus } from '../apis/flagger/v1beta1/
 import {
   analysisOf,
   deploymentStrategy,
+  providerOf,
   skipAnalysis as shouldSkip,
   threshold as thresholdOf,
 } from '../apis/flagger/v1beta1/defaults.ts';
@@ -15,9 +16,11 @@ import { parseCanary } from '../apis/flagger/v1beta1/parse.ts';
 import { ValidationError } from '../apis/flagger/v1beta1/errors.ts';
 import type { Revision, TargetController } from '../canary/target.ts';
 import type { KubeObject } from '../kube/objects.ts';
-import { NotFoundError, OperatorError } from '../kube/errors.ts';
+import { NotFoundError } from '../kube/errors.ts';
+import { InvalidCanaryError } from '../core/errors.ts';
 import type { Router, Weights } from '../router/router.ts';
-import type { Clock, Ctx } from './context.ts';
+import type { Clock } from '../core/clock.ts';
+import type { Ctx } from '../core/context.ts';
 import type { CanaryStatusWriter, CheckOutcome, CheckResult, Checks, EventSink, Factories, Recorder } from './ports.ts';
 import { type Freeze, ReleaseWindowError, evaluateReleaseWindows, freezeDecision } from './release-windows.ts';
 import {
@@ -31,22 +34,6 @@ import {
   stalledCondition,
 } from './status.ts';
 import { TOTAL_WEIGHT, maxWeightOf, nextStepWeight, stepBack, stepUp } from './weights.ts';
-
-/** A spec problem the operator can't work around: reported once, retried with backoff. */
-export class InvalidCanaryError extends OperatorError {
-  readonly reason: string;
-  constructor(message: string, reason = 'InvalidSpec') {
-    super(message);
-    this.reason = reason;
-  }
-}
-
-/** A provider or target kind that exists in the CRD but that this version does not implement. */
-export class UnsupportedError extends InvalidCanaryError {
-  constructor(message: string) {
-    super(message, 'Unsupported');
-  }
-}
 
 export interface SchedulerOptions {
   /** `-mesh-provider`: used when spec.provider is empty. */
@@ -147,7 +134,7 @@ export class Scheduler {
     const blocker = this.#o.verify?.(canary);
     if (blocker) return this.#block(ctx, canary, blocker);
 
-    const provider = canary.spec.provider ?? this.#o.meshProvider;
+    const provider = providerOf(canary, this.#o.meshProvider);
     const target = this.#o.factories.target(canary);
     target.metadata(ctx, canary);
     const router = this.#o.factories.router(canary, provider);
@@ -260,7 +247,7 @@ export class Scheduler {
 
     if (phase === 'Promoting') {
       await target.reconcileAutoscaler(ctx, canary, false);
-      return this.#promotionTrafficShift(ctx, canary, { ...parts, weights, provider });
+      return this.#promotionTrafficShift(ctx, canary, { ...parts, weights });
     }
     if (phase === 'Finalising') return this.#finish(ctx, canary, target);
 
@@ -294,14 +281,14 @@ export class Scheduler {
       }
     }
 
-    const effective = provider === 'kubernetes' ? await this.#asBlueGreen(ctx, canary) : canary;
+    const effective = router.capabilities.weights ? canary : await this.#asBlueGreen(ctx, canary, provider);
     let result: TickOutcome;
     switch (deploymentStrategy(effective)) {
       case 'ab-testing':
         result = await this.#runAB(ctx, effective, parts);
         break;
       case 'blue-green':
-        result = await this.#runBlueGreen(ctx, effective, { ...parts, weights, provider });
+        result = await this.#runBlueGreen(ctx, effective, { ...parts, weights });
         break;
       case 'canary':
         result = await this.#runCanary(ctx, effective, { ...parts, weights });
@@ -442,17 +429,13 @@ export class Scheduler {
     return { ok: true, phase: canary.status?.phase ?? '' };
   }
 
-  async #runBlueGreen(
-    ctx: Ctx,
-    canary: Canary,
-    p: Parts & { weights: Weights; provider: string },
-  ): Promise<TickOutcome> {
+  async #runBlueGreen(ctx: Ctx, canary: Canary, p: Parts & { weights: Weights }): Promise<TickOutcome> {
     const analysis = analysisOf(canary) ?? {};
     const want = analysis.iterations ?? 0;
     const have = canary.status?.iterations ?? 0;
     const phase = canary.status?.phase ?? '';
     if (want > have) {
-      if (p.provider !== 'kubernetes' && analysis.mirror && !p.weights.mirrored) {
+      if (p.router.capabilities.mirroring && analysis.mirror && !p.weights.mirrored) {
         await p.router.setRoutes(ctx, canary, { primary: TOTAL_WEIGHT, canary: 0, mirrored: true });
         ctx.log.info('Start traffic mirroring');
       }
@@ -465,7 +448,7 @@ export class Scheduler {
     canary = open;
     if (!(await this.#promotionGate(ctx, canary))) return { ok: true, phase: 'WaitingPromotion' };
     if (want === have) {
-      if (p.provider !== 'kubernetes') {
+      if (p.router.capabilities.weights) {
         const msg = analysis.mirror
           ? 'Stop traffic mirroring and route all traffic to canary'
           : 'Routing all traffic to canary';
@@ -566,12 +549,8 @@ export class Scheduler {
     return { ok: true, phase: 'Promoting' };
   }
 
-  async #promotionTrafficShift(
-    ctx: Ctx,
-    canary: Canary,
-    p: Parts & { weights: Weights; provider: string },
-  ): Promise<TickOutcome> {
-    if (p.provider === 'kubernetes') {
+  async #promotionTrafficShift(ctx: Ctx, canary: Canary, p: Parts & { weights: Weights }): Promise<TickOutcome> {
+    if (!p.router.capabilities.weights) {
       await this.#write(ctx, canary, { phase: 'Finalising' });
       return { ok: true, phase: 'Finalising' };
     }
@@ -740,8 +719,8 @@ export class Scheduler {
     return written;
   }
 
-  /** The kubernetes provider can't split traffic: Blue/Green with 10 iterations unless set (as Flagger). */
-  async #asBlueGreen(ctx: Ctx, canary: Canary): Promise<Canary> {
+  /** A router that can't split traffic (kubernetes): Blue/Green with 10 iterations unless set (as Flagger). */
+  async #asBlueGreen(ctx: Ctx, canary: Canary, provider: string): Promise<Canary> {
     const analysis = analysisOf(canary);
     if (!analysis) return canary;
     let changed = analysis;
@@ -750,7 +729,7 @@ export class Scheduler {
         ctx,
         canary,
         'Warning',
-        'A/B testing is not supported when using the kubernetes provider',
+        `A/B testing is not supported when using the ${provider} provider`,
       );
       changed = { ...changed, match: [] };
     }
@@ -759,7 +738,7 @@ export class Scheduler {
         ctx,
         canary,
         'Warning',
-        'Progressive traffic is not supported when using the kubernetes provider',
+        `Progressive traffic is not supported when using the ${provider} provider`,
       );
       await this.#o.events.event(ctx, canary, 'Warning', 'Setting canaryAnalysis.iterations: 10');
       changed = { ...changed, iterations: 10 };
@@ -790,7 +769,7 @@ export class Scheduler {
     }
     // The target serves again before the apex selects it, so the apex never lacks endpoints.
     await this.#o.factories.services(canary).finalize(ctx, canary);
-    await this.#o.factories.router(canary, canary.spec.provider ?? this.#o.meshProvider).finalize(ctx, canary);
+    await this.#o.factories.router(canary, providerOf(canary, this.#o.meshProvider)).finalize(ctx, canary);
     canary = await this.#write(ctx, canary, { phase: 'Terminated' });
     await this.#o.status.setFinalizer(ctx, canary, false);
     await this.#o.events.event(ctx, canary, 'Normal', `Terminated canary ${who(canary)}`);

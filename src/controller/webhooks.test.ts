@@ -4,7 +4,7 @@ import { createHttpClient } from '../http/client.ts';
 import { type Handler, type TestServer, startHttpsServer, startServer, testCtx } from '../http/server.fixture.ts';
 import type { KubeObject, ObjectKey } from '../kube/objects.ts';
 import { createLogger } from '../log/logger.ts';
-import type { Ctx } from './context.ts';
+import type { Ctx } from '../core/context.ts';
 import { callWebhook, canaryChecksum, eventMetadata, webhookHeaders, webhookPayload } from './webhooks.ts';
 
 const http = createHttpClient();

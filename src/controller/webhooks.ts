@@ -21,7 +21,7 @@ import { type HttpClient, type HttpResponse, HttpAbortedError, HttpNetworkError 
 import { redactSecrets } from '../http/redact.ts';
 import { isRecord } from '../kube/json.ts';
 import type { Informer } from '../kube/port.ts';
-import type { Ctx } from './context.ts';
+import type { Ctx } from '../core/context.ts';
 
 /** The JSON body of every webhook call (Flagger `CanaryWebhookPayload`). */
 export interface CanaryWebhookPayload {

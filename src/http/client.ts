@@ -15,8 +15,8 @@
  *   URLs carry their secret in the path), no query, no headers, no bodies, no proxy credentials.
  */
 import axios, { type AxiosInstance, type AxiosRequestConfig, type AxiosResponse } from 'axios';
-import type { Ctx } from '../controller/context.ts';
-import { OperatorError } from '../kube/errors.ts';
+import type { Ctx } from '../core/context.ts';
+import { OperatorError } from '../core/errors.ts';
 import { AgentCache, HttpConfigError, type ProxyTarget, isUntrustedCertificateCode, parseProxyUrl } from './agents.ts';
 import { redactUrl } from './redact.ts';
 

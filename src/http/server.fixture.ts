@@ -10,7 +10,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Ctx } from '../controller/context.ts';
+import type { Ctx } from '../core/context.ts';
 import { silentLogger } from '../log/logger.ts';
 
 /** A request as the server saw it. */

@@ -7,14 +7,8 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../log/logger.ts';
 import { type ApiKubeClient, createKubeClient, loadKubeConfig, resourcePath } from './client.ts';
-import {
-  AlreadyExistsError,
-  ConflictError,
-  InvalidObjectError,
-  KubeApiError,
-  NotFoundError,
-  OperatorError,
-} from './errors.ts';
+import { AlreadyExistsError, ConflictError, InvalidObjectError, KubeApiError, NotFoundError } from './errors.ts';
+import { OperatorError } from '../core/errors.ts';
 import type { KubeObject } from './objects.ts';
 import { Resources } from './resources.ts';
 import { fromClientNodeError } from './transport.ts';

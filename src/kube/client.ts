@@ -1,7 +1,8 @@
 import { KubeConfig, Watch } from '@kubernetes/client-node';
 import type { Logger } from '../log/logger.ts';
-import type { Clock } from './clock.ts';
-import { KubeApiError, NotFoundError, OperatorError } from './errors.ts';
+import type { Clock } from '../core/clock.ts';
+import { KubeApiError, NotFoundError } from './errors.ts';
+import { OperatorError } from '../core/errors.ts';
 import { EventRecorder } from './events.ts';
 import { type InformerTuning, type ListResult, WatchInformer, clientNodeWatchSource } from './informer.ts';
 import { isRecord, toKubeObject } from './json.ts';

@@ -1,10 +1,4 @@
-/** Base of every error Fledge raises on purpose; `cause` carries the underlying error. */
-export class OperatorError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-  }
-}
+import { OperatorError } from '../core/errors.ts';
 
 /** An error answered by the Kubernetes API server. */
 export class KubeApiError extends OperatorError {

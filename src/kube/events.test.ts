@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createLogger, silentLogger } from '../log/logger.ts';
-import { OperatorError } from './errors.ts';
+import { OperatorError } from '../core/errors.ts';
 import { EventRecorder } from './events.ts';
 import { FakeKube } from './fake.ts';
 import type { KubeObject } from './objects.ts';

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import type { Logger } from '../log/logger.ts';
-import { type Clock, systemClock } from './clock.ts';
+import { type Clock, systemClock } from '../core/clock.ts';
 import { NotFoundError } from './errors.ts';
 import { formatMicroTime, formatTime } from './json.ts';
 import type { KubeObject } from './objects.ts';

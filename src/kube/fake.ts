@@ -1,4 +1,4 @@
-import { type Clock, systemClock } from './clock.ts';
+import { type Clock, systemClock } from '../core/clock.ts';
 import { AlreadyExistsError, ConflictError, NotFoundError } from './errors.ts';
 import { applyMergePatch, deepFreeze, formatTime, isRecord, jsonEqual, toKubeObject } from './json.ts';
 import { type KubeObject, type ObjectKey, type ObjectMeta, type ResourceType, keyOf, keyString } from './objects.ts';

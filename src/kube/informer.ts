@@ -1,6 +1,6 @@
 import type { Watch } from '@kubernetes/client-node';
 import type { Logger } from '../log/logger.ts';
-import { type Clock, type Timer, jittered, systemClock } from './clock.ts';
+import { type Clock, type Timer, jittered, systemClock } from '../core/clock.ts';
 import { KubeApiError } from './errors.ts';
 import { deepFreeze, isRecord, toKubeObject } from './json.ts';
 import { type KubeObject, type ObjectKey, type ResourceType, keyOf, keyString } from './objects.ts';

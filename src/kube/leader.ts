@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from '../log/logger.ts';
-import { type Clock, type Timer, jittered, sleep, systemClock } from './clock.ts';
-import { AlreadyExistsError, ConflictError, OperatorError } from './errors.ts';
+import { type Clock, type Timer, jittered, sleep, systemClock } from '../core/clock.ts';
+import { AlreadyExistsError, ConflictError } from './errors.ts';
+import { OperatorError } from '../core/errors.ts';
 import { formatMicroTime, isRecord } from './json.ts';
 import type { KubeObject, ObjectKey } from './objects.ts';
 import type { KubeClient } from './port.ts';

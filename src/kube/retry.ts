@@ -1,4 +1,4 @@
-import { type Clock, jittered, sleep, systemClock } from './clock.ts';
+import { type Clock, jittered, sleep, systemClock } from '../core/clock.ts';
 import { ConflictError } from './errors.ts';
 
 /** Options of {@link retryOnConflict}. Defaults follow client-go's `retry.DefaultRetry`. */

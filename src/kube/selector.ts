@@ -1,4 +1,4 @@
-import { OperatorError } from './errors.ts';
+import { OperatorError } from '../core/errors.ts';
 
 /** A compiled label selector. */
 export type LabelMatcher = (labels: Readonly<Record<string, string>> | undefined) => boolean;

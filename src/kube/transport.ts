@@ -6,15 +6,9 @@ import {
   type ResponseContext,
 } from '@kubernetes/client-node';
 import type { Logger } from '../log/logger.ts';
-import { type Clock, sleep, systemClock } from './clock.ts';
-import {
-  AlreadyExistsError,
-  ConflictError,
-  InvalidObjectError,
-  KubeApiError,
-  NotFoundError,
-  OperatorError,
-} from './errors.ts';
+import { type Clock, sleep, systemClock } from '../core/clock.ts';
+import { AlreadyExistsError, ConflictError, InvalidObjectError, KubeApiError, NotFoundError } from './errors.ts';
+import { OperatorError } from '../core/errors.ts';
 import { isRecord } from './json.ts';
 
 /** HTTP methods Fledge uses. */

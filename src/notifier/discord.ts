@@ -2,9 +2,9 @@
  * Discord (Flagger pkg/notifier/discord.go): the Slack payload posted to the webhook's
  * Slack-compatible endpoint, `<url>/slack`.
  */
-import type { Ctx } from '../controller/context.ts';
+import type { Ctx } from '../core/context.ts';
 import type { HttpClient } from '../http/client.ts';
-import type { NotifierSettings } from './factory.ts';
+import type { NotifierSettings } from './notifier.ts';
 import type { Notification, Notifier } from './notifier.ts';
 import { postJson } from './post.ts';
 import { slackPayload } from './slack.ts';

@@ -14,36 +14,23 @@
  */
 import type { AlertProviderType } from '../apis/flagger/v1beta1/types.ts';
 import { alertProviderTypes, isAlertProviderType } from '../apis/flagger/v1beta1/types.ts';
-import type { Ctx } from '../controller/context.ts';
+import type { Ctx } from '../core/context.ts';
 import type { HttpClient } from '../http/client.ts';
-import { OperatorError } from '../kube/errors.ts';
+import { OperatorError, UnsupportedError } from '../core/errors.ts';
 import { DiscordNotifier } from './discord.ts';
 import { GChatNotifier } from './gchat.ts';
 import { MSTeamsNotifier } from './msteams.ts';
 import { NopNotifier } from './nop.ts';
-import type { Notification, Notifier } from './notifier.ts';
+import type { Notification, Notifier, NotifierSettings } from './notifier.ts';
 import { RocketNotifier } from './rocket.ts';
 import { SlackNotifier } from './slack.ts';
 import { WebhookNotifier } from './webhook.ts';
-
-/** Where and as whom a notifier posts. `url` and `token` are secrets: never log them. */
-export interface NotifierSettings {
-  readonly url: string;
-  /** Bearer token (Slack bot token, or an AlertProvider Secret's `token`); empty when unset. */
-  readonly token: string;
-  /** HTTP proxy URL; empty when unset. */
-  readonly proxyUrl: string;
-  /** Poster name (AlertProviders default it to `flagger`); may be empty. */
-  readonly username: string;
-  /** Channel (AlertProviders default it to `general`); empty = the webhook's own channel. */
-  readonly channel: string;
-}
 
 /** Creates the notifier of one type from complete settings (URL non-empty). */
 export type NotifierBuilder = (settings: NotifierSettings) => Notifier;
 
 /** A notifier type that exists in the CRD but that this version cannot post to yet. */
-export class UnsupportedNotifierError extends OperatorError {
+export class UnsupportedNotifierError extends UnsupportedError {
   readonly type: string;
   constructor(type: string) {
     super(`alert provider type "${type}" is not yet supported by Fledge; the alert was not sent`);

@@ -2,9 +2,9 @@
  * Google Chat (Flagger pkg/notifier/gchat.go): one card headed "Flagger" (as Flagger, so existing
  * Chat filters keep matching) with the message and then one section per field.
  */
-import type { Ctx } from '../controller/context.ts';
+import type { Ctx } from '../core/context.ts';
 import type { HttpClient } from '../http/client.ts';
-import type { NotifierSettings } from './factory.ts';
+import type { NotifierSettings } from './notifier.ts';
 import type { Notification, Notifier } from './notifier.ts';
 import { postJson } from './post.ts';
 

@@ -2,9 +2,9 @@
  * Microsoft Teams (Flagger pkg/notifier/teams.go): an Office 365 connector MessageCard, theme color
  * `0076D7` or `FF0000` on error, with the fields as facts.
  */
-import type { Ctx } from '../controller/context.ts';
+import type { Ctx } from '../core/context.ts';
 import type { HttpClient } from '../http/client.ts';
-import type { NotifierSettings } from './factory.ts';
+import type { NotifierSettings } from './notifier.ts';
 import type { Notification, Notifier } from './notifier.ts';
 import { postJson } from './post.ts';
 

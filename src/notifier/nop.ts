@@ -1,4 +1,4 @@
-import type { Ctx } from '../controller/context.ts';
+import type { Ctx } from '../core/context.ts';
 import type { Notification, Notifier } from './notifier.ts';
 
 /** Drops every notification: used when no URL is configured (Flagger's NopNotifier). */

@@ -6,10 +6,10 @@
  * in the path (Slack, Discord, Teams, Google Chat) and tokens are secrets, so neither may reach logs,
  * Events or alert text. A response body quoted in an error is truncated and scrubbed of both.
  */
-import type { Ctx } from '../controller/context.ts';
+import type { Ctx } from '../core/context.ts';
 import { type HttpClient, redactUrl } from '../http/client.ts';
 import { redactSecrets } from '../http/redact.ts';
-import { OperatorError } from '../kube/errors.ts';
+import { OperatorError } from '../core/errors.ts';
 
 /** Deadline of one notification (Flagger: 5 s). */
 export const NOTIFIER_TIMEOUT_MS = 5000;

@@ -2,9 +2,9 @@
  * Rocket.Chat (Flagger pkg/notifier/rocket.go): the Slack payload with colors `#0076D7` and, on
  * error, `#FF0000`.
  */
-import type { Ctx } from '../controller/context.ts';
+import type { Ctx } from '../core/context.ts';
 import type { HttpClient } from '../http/client.ts';
-import type { NotifierSettings } from './factory.ts';
+import type { NotifierSettings } from './notifier.ts';
 import type { Notification, Notifier } from './notifier.ts';
 import { postJson } from './post.ts';
 import { slackPayload } from './slack.ts';

@@ -7,10 +7,10 @@
  * Discord (its `/slack`-compatible endpoint) and Rocket.Chat take the same payload; see
  * {@link slackPayload}.
  */
-import type { Ctx } from '../controller/context.ts';
+import type { Ctx } from '../core/context.ts';
 import type { HttpClient } from '../http/client.ts';
 import { isRecord } from '../kube/json.ts';
-import type { NotifierSettings } from './factory.ts';
+import type { NotifierSettings } from './notifier.ts';
 import type { Notification, Notifier } from './notifier.ts';
 import { NotifierError, postJson, scrub } from './post.ts';
 

@@ -1,7 +1,7 @@
 import { type IncomingHttpHeaders, type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Ctx } from '../controller/context.ts';
+import type { Ctx } from '../core/context.ts';
 import { memoryLogger } from '../controller/loop.fixture.ts';
 import { createHttpClient } from '../http/client.ts';
 import { createNotifier, notifierBuilders } from './factory.ts';

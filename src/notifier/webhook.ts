@@ -21,10 +21,10 @@
  * `token` is sent as `Authorization: Bearer <token>` and a proxy is honoured, as for every type
  * (src/notifier/post.ts).
  */
-import type { Clock, Ctx } from '../controller/context.ts';
-import { systemClock } from '../controller/context.ts';
+import type { Ctx } from '../core/context.ts';
+import { type Clock, systemClock } from '../core/clock.ts';
 import type { HttpClient } from '../http/client.ts';
-import type { NotifierSettings } from './factory.ts';
+import type { NotifierSettings } from './notifier.ts';
 import type { Notification, Notifier, Severity } from './notifier.ts';
 import { postJson } from './post.ts';
 
@@ -68,9 +68,9 @@ export function webhookPayload(n: Notification, now: number): WebhookPayload {
 export class WebhookNotifier implements Notifier {
   readonly #s: NotifierSettings;
   readonly #http: HttpClient;
-  readonly #clock: Clock;
+  readonly #clock: Pick<Clock, 'now'>;
 
-  constructor(settings: NotifierSettings, http: HttpClient, clock: Clock = systemClock) {
+  constructor(settings: NotifierSettings, http: HttpClient, clock: Pick<Clock, 'now'> = systemClock) {
     this.#s = settings;
     this.#http = http;
     this.#clock = clock;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { meshProviders } from '../apis/flagger/v1beta1/types.ts';
-import { InvalidCanaryError, UnsupportedError } from '../controller/scheduler.ts';
+import { InvalidCanaryError, UnsupportedError } from '../core/errors.ts';
 import { FakeKube } from '../kube/fake.ts';
 import { routerFactory, serviceRouterFactory } from './factory.ts';
 import { GatewayApiRouter } from './gateway-api.ts';

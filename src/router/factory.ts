@@ -3,11 +3,19 @@
  * the CRD enum maps to a router or to a clear "not yet supported" error, and a name outside the
  * enum is an error too. Nothing falls back silently (Flagger falls back to Istio).
  */
-import { isMeshProvider, type Canary, type MeshProvider, type TargetKind } from '../apis/flagger/v1beta1/types.ts';
+import {
+  isMeshProvider,
+  meshProviders,
+  type Canary,
+  type MeshProvider,
+  type TargetKind,
+} from '../apis/flagger/v1beta1/types.ts';
 import type { TargetMetadata } from '../canary/target.ts';
-import type { Ctx } from '../controller/context.ts';
-import { InvalidCanaryError, UnsupportedError } from '../controller/scheduler.ts';
+import type { Ctx } from '../core/context.ts';
+import { InvalidCanaryError, UnsupportedError } from '../core/errors.ts';
 import type { KubeClient } from '../kube/port.ts';
+import type { ResourceType } from '../kube/objects.ts';
+import { Resources } from '../kube/resources.ts';
 import { GatewayApiRouter } from './gateway-api.ts';
 import { KubernetesServiceRouter, NopServiceRouter } from './kubernetes-services.ts';
 import { NopRouter } from './nop.ts';
@@ -30,34 +38,54 @@ interface Shared extends RouterDeps {
   readonly reader: CachedReader;
 }
 
-/** A factory for a provider Fledge does not implement yet: throws UnsupportedError when used. */
-function unsupported(provider: MeshProvider): () => never {
-  return () => {
-    throw new UnsupportedError(`provider "${provider}" is not yet supported by Fledge`);
-  };
+/** Marks a provider of the CRD enum that Fledge does not route yet. */
+const UNSUPPORTED = 'unsupported';
+
+/** How to build a provider's router, and the kinds it writes (checked against RBAC by a test). */
+interface RouterEntry {
+  readonly writes: readonly ResourceType[];
+  readonly build: (deps: Shared) => Router;
 }
 
 const meshRouters = {
-  apisix: unsupported('apisix'),
-  appmesh: unsupported('appmesh'),
-  'appmesh:v1beta2': unsupported('appmesh:v1beta2'),
-  contour: unsupported('contour'),
-  'gatewayapi:v1': (d) => new GatewayApiRouter({ kube: d.kube, reader: d.reader }),
-  'gatewayapi:v1beta1': unsupported('gatewayapi:v1beta1'),
-  gloo: unsupported('gloo'),
-  istio: unsupported('istio'),
-  knative: unsupported('knative'),
-  kubernetes: () => new NopRouter(),
-  kuma: unsupported('kuma'),
-  linkerd: unsupported('linkerd'),
-  nginx: unsupported('nginx'),
-  osm: unsupported('osm'),
-  skipper: unsupported('skipper'),
-  'smi:v1alpha1': unsupported('smi:v1alpha1'),
-  'smi:v1alpha2': unsupported('smi:v1alpha2'),
-  'smi:v1alpha3': unsupported('smi:v1alpha3'),
-  traefik: unsupported('traefik'),
-} satisfies Record<MeshProvider, (deps: Shared) => Router>;
+  apisix: UNSUPPORTED,
+  appmesh: UNSUPPORTED,
+  'appmesh:v1beta2': UNSUPPORTED,
+  contour: UNSUPPORTED,
+  'gatewayapi:v1': {
+    writes: [Resources.httpRoute],
+    build: (d) => new GatewayApiRouter({ kube: d.kube, reader: d.reader }),
+  },
+  'gatewayapi:v1beta1': UNSUPPORTED,
+  gloo: UNSUPPORTED,
+  istio: UNSUPPORTED,
+  knative: UNSUPPORTED,
+  kubernetes: { writes: [], build: () => new NopRouter() },
+  kuma: UNSUPPORTED,
+  linkerd: UNSUPPORTED,
+  nginx: UNSUPPORTED,
+  osm: UNSUPPORTED,
+  skipper: UNSUPPORTED,
+  'smi:v1alpha1': UNSUPPORTED,
+  'smi:v1alpha2': UNSUPPORTED,
+  'smi:v1alpha3': UNSUPPORTED,
+  traefik: UNSUPPORTED,
+} satisfies Record<MeshProvider, RouterEntry | typeof UNSUPPORTED>;
+
+/** The providers Fledge routes with, in the CRD's order: every list of them (flags, logs, docs) derives from this. */
+export const routedProviders: readonly MeshProvider[] = meshProviders.filter((p) => meshRouters[p] !== UNSUPPORTED);
+
+/** Every kind the routers write (the Service routers' Services included). */
+export function routerWrites(): readonly ResourceType[] {
+  const kinds = new Map<string, ResourceType>([
+    [`${Resources.service.apiVersion}/${Resources.service.kind}`, Resources.service],
+  ]);
+  for (const entry of Object.values(meshRouters)) {
+    if (entry === UNSUPPORTED) continue;
+    for (const type of entry.writes) kinds.set(`${type.apiVersion}/${type.kind}`, type);
+  }
+  return [...kinds.values()];
+}
 
 /** `smi:<version>:<mesh>`, the form Flagger documents for `-mesh-provider` with SMI. */
 const smiWithMesh = /^(smi:v1alpha[123]):[^:]+$/;
@@ -77,7 +105,12 @@ function meshProviderOf(provider: string): MeshProvider {
  */
 export function routerFactory(deps: RouterDeps): (canary: Canary, provider: string) => Router {
   const shared: Shared = { ...deps, reader: new CachedReader(deps.kube) };
-  return (_canary, provider) => meshRouters[meshProviderOf(provider)](shared);
+  return (_canary, provider) => {
+    const mesh = meshProviderOf(provider);
+    const entry = meshRouters[mesh];
+    if (entry === UNSUPPORTED) throw new UnsupportedError(`provider "${mesh}" is not yet supported by Fledge`);
+    return entry.build(shared);
+  };
 }
 
 const serviceRouters = {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { HTTPRoute } from '../apis/gatewayapi/v1/types.ts';
-import { InvalidCanaryError, UnsupportedError } from '../controller/scheduler.ts';
-import { OperatorError } from '../kube/errors.ts';
+import { InvalidCanaryError, UnsupportedError } from '../core/errors.ts';
+import { OperatorError } from '../core/errors.ts';
 import { FakeKube } from '../kube/fake.ts';
 import { isRecord } from '../kube/json.ts';
 import type { KubeObject } from '../kube/objects.ts';

@@ -46,15 +46,15 @@ import {
   ROUTE_CONDITION_ACCEPTED,
   httpMethods,
 } from '../apis/gatewayapi/v1/types.ts';
-import type { Ctx } from '../controller/context.ts';
-import { InvalidCanaryError, UnsupportedError } from '../controller/scheduler.ts';
-import { OperatorError } from '../kube/errors.ts';
+import type { Ctx } from '../core/context.ts';
+import { InvalidCanaryError, UnsupportedError } from '../core/errors.ts';
+import { OperatorError } from '../core/errors.ts';
 import { isRecord, jsonEqual } from '../kube/json.ts';
 import type { KubeObject, ObjectKey } from '../kube/objects.ts';
 import type { KubeClient } from '../kube/port.ts';
 import { Resources } from '../kube/resources.ts';
 import { canaryService } from './kubernetes-services.ts';
-import type { Router, Weights } from './router.ts';
+import type { Router, RouterCapabilities, Weights } from './router.ts';
 import { CachedReader, controllerRef, metadataUpToDate, toolkitAnnotations } from './util.ts';
 
 /** The weights of a new route: everything to the primary. */
@@ -443,6 +443,13 @@ export interface GatewayApiRouterOptions {
 
 /** Splits traffic with a Gateway API v1 HTTPRoute. */
 export class GatewayApiRouter implements Router {
+  // Session affinity is Flagger's too; Fledge adds it with the routers work (today it throws Unsupported).
+  readonly capabilities: RouterCapabilities = {
+    weights: true,
+    abTesting: true,
+    mirroring: true,
+    sessionAffinity: false,
+  };
   readonly #kube: KubeClient;
   readonly #reader: CachedReader;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidCanaryError } from '../controller/scheduler.ts';
+import { InvalidCanaryError } from '../core/errors.ts';
 import { FakeKube } from '../kube/fake.ts';
 import { isRecord } from '../kube/json.ts';
 import type { KubeObject } from '../kube/objects.ts';

@@ -16,8 +16,8 @@ import {
   ORIGINAL_CONFIGURATION_ANNOTATION,
 } from '../apis/flagger/v1beta1/types.ts';
 import type { TargetMetadata } from '../canary/target.ts';
-import type { Ctx } from '../controller/context.ts';
-import { InvalidCanaryError } from '../controller/scheduler.ts';
+import type { Ctx } from '../core/context.ts';
+import { InvalidCanaryError } from '../core/errors.ts';
 import { isRecord, jsonEqual } from '../kube/json.ts';
 import type { KubeObject, ObjectKey, ObjectMeta } from '../kube/objects.ts';
 import type { KubeClient } from '../kube/port.ts';

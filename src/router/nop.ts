@@ -4,11 +4,18 @@
  * through `<apex>-canary` (load tests, webhooks), so there are no routing objects to manage.
  */
 import type { Canary } from '../apis/flagger/v1beta1/types.ts';
-import type { Ctx } from '../controller/context.ts';
-import type { Router, Weights } from './router.ts';
+import type { Ctx } from '../core/context.ts';
+import type { Router, RouterCapabilities, Weights } from './router.ts';
 
 /** Routes nothing; reports all traffic on the canary once an iteration has run (for status and metrics). */
 export class NopRouter implements Router {
+  readonly capabilities: RouterCapabilities = {
+    weights: false,
+    abTesting: false,
+    mirroring: false,
+    sessionAffinity: false,
+  };
+
   reconcile(_ctx: Ctx, _canary: Canary): Promise<void> {
     return Promise.resolve();
   }

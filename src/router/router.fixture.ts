@@ -2,7 +2,7 @@
 import { parseCanary } from '../apis/flagger/v1beta1/parse.ts';
 import type { Canary, CanaryAnalysis, CanaryService, CanaryStatus, TargetKind } from '../apis/flagger/v1beta1/types.ts';
 import type { TargetMetadata } from '../canary/target.ts';
-import type { Ctx } from '../controller/context.ts';
+import type { Ctx } from '../core/context.ts';
 import type { KubeObject, ObjectKey, ResourceType } from '../kube/objects.ts';
 import type { Informer, KubeClient } from '../kube/port.ts';
 import type { Fields, Logger } from '../log/logger.ts';

@@ -1,5 +1,5 @@
 import type { Canary } from '../apis/flagger/v1beta1/types.ts';
-import type { Ctx } from '../controller/context.ts';
+import type { Ctx } from '../core/context.ts';
 
 /** Traffic split between primary and canary; primary + canary = 100. */
 export interface Weights {
@@ -8,8 +8,24 @@ export interface Weights {
   readonly mirrored: boolean;
 }
 
+/**
+ * What a router can do, so the scheduler asks the router instead of comparing provider names.
+ * Flagger's support matrix (flagger-reference §3) is the source of each router's values.
+ */
+export interface RouterCapabilities {
+  /** Splits traffic by weight; false means Blue/Green only (the `kubernetes` provider). */
+  readonly weights: boolean;
+  /** Routes by `analysis.match` (A/B testing). */
+  readonly abTesting: boolean;
+  /** Mirrors traffic to the canary (`analysis.mirror`). */
+  readonly mirroring: boolean;
+  /** Pins users to a side with a cookie (`analysis.sessionAffinity`). */
+  readonly sessionAffinity: boolean;
+}
+
 /** Router manages the traffic-splitting objects of one mesh or ingress (Flagger pkg/router). */
 export interface Router {
+  readonly capabilities: RouterCapabilities;
   /** Creates or updates the routing objects; a new object routes all traffic to the primary. */
   reconcile(ctx: Ctx, canary: Canary): Promise<void>;
   setRoutes(ctx: Ctx, canary: Canary, weights: Weights): Promise<void>;

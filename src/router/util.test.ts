@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { OperatorError } from '../kube/errors.ts';
+import { OperatorError } from '../core/errors.ts';
 import { FakeKube } from '../kube/fake.ts';
 import type { KubeObject } from '../kube/objects.ts';
 import type { Informer } from '../kube/port.ts';

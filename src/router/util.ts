@@ -4,8 +4,8 @@
  */
 import type { Canary } from '../apis/flagger/v1beta1/types.ts';
 import { API_VERSION as FLAGGER_API_VERSION, CANARY_KIND } from '../apis/flagger/v1beta1/types.ts';
-import type { Ctx } from '../controller/context.ts';
-import { OperatorError } from '../kube/errors.ts';
+import type { Ctx } from '../core/context.ts';
+import { OperatorError } from '../core/errors.ts';
 import { isRecord, jsonEqual } from '../kube/json.ts';
 import type { KubeObject, ObjectKey, OwnerReference, ResourceType } from '../kube/objects.ts';
 import { keyString } from '../kube/objects.ts';

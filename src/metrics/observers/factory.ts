@@ -6,14 +6,14 @@
  * never a silent fallback.
  */
 import { type MeshProvider, isMeshProvider } from '../../apis/flagger/v1beta1/types.ts';
-import { OperatorError } from '../../kube/errors.ts';
+import { UnsupportedError } from '../../core/errors.ts';
 import type { MetricsProvider } from '../providers/provider.ts';
 import type { Observer } from './observer.ts';
 import { PromQLObserver } from './promql.ts';
 import type { ObserverKind } from './queries.ts';
 
 /** The provider has no builtin `request-success-rate` / `request-duration` queries. */
-export class UnsupportedObserverError extends OperatorError {}
+export class UnsupportedObserverError extends UnsupportedError {}
 
 /** Which builtin queries each provider uses. */
 export const observerKindOf = {

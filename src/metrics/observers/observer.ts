@@ -1,4 +1,4 @@
-import type { Ctx } from '../../controller/context.ts';
+import type { Ctx } from '../../core/context.ts';
 import type { BuiltinQuery } from './queries.ts';
 
 /** Values the builtin queries are rendered with (Flagger's MetricTemplateModel). */

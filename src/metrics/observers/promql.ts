@@ -3,7 +3,7 @@
  * through the metrics server's provider (Flagger's per-mesh Observer types, which differ only in
  * their queries).
  */
-import type { Ctx } from '../../controller/context.ts';
+import type { Ctx } from '../../core/context.ts';
 import type { MetricsProvider } from '../providers/provider.ts';
 import type { MetricModel, Observer } from './observer.ts';
 import { type BuiltinQuery, type ObserverKind, builtinQueries, durationUnit, sampleCountQueries } from './queries.ts';

@@ -12,7 +12,7 @@
  * Anything else (pipelines, `if`, `range`, other functions) is rejected with an error rather than
  * rendered wrongly.
  */
-import { OperatorError } from '../../kube/errors.ts';
+import { OperatorError } from '../../core/errors.ts';
 import type { MetricModel } from './observer.ts';
 
 /** A template that does not parse or references a missing key. */

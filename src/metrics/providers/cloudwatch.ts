@@ -13,7 +13,7 @@
  * analysis tick retries.
  */
 import { readFile } from 'node:fs/promises';
-import type { Ctx } from '../../controller/context.ts';
+import type { Ctx } from '../../core/context.ts';
 import type { HttpClient } from '../../http/client.ts';
 import { arrayAt, baseUrl, intervalMs, isObject, parseJson, send, truncate } from './common.ts';
 import { NoValuesFoundError, ProviderError } from './errors.ts';

@@ -3,7 +3,7 @@
  * client, JSON decoding, interval parsing and error texts that never quote credentials.
  */
 import { parseDuration } from '../../apis/flagger/v1beta1/defaults.ts';
-import type { Ctx } from '../../controller/context.ts';
+import type { Ctx } from '../../core/context.ts';
 import { type HttpClient, HttpNetworkError, type HttpRequest, type HttpResponse } from '../../http/client.ts';
 import { ProviderError } from './errors.ts';
 

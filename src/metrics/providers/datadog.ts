@@ -4,7 +4,7 @@
  * `datadog_application_key`), over the last 10 metric intervals. The value is the first point of
  * the first series, as Flagger reads it; availability is `GET /api/v1/validate`.
  */
-import type { Ctx } from '../../controller/context.ts';
+import type { Ctx } from '../../core/context.ts';
 import type { HttpClient } from '../../http/client.ts';
 import { arrayAt, DEFAULT_TIMEOUT_MS, expectOk, intervalMs, isObject, parseJson, required, send } from './common.ts';
 import { NoValuesFoundError, ProviderError } from './errors.ts';

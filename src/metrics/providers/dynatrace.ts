@@ -5,7 +5,7 @@
  * first value of the last data entry of the first result; availability is
  * `GET /api/v2/metrics?pageSize=1`.
  */
-import type { Ctx } from '../../controller/context.ts';
+import type { Ctx } from '../../core/context.ts';
 import type { HttpClient } from '../../http/client.ts';
 import { arrayAt, DEFAULT_TIMEOUT_MS, expectOk, intervalMs, isObject, parseJson, required, send } from './common.ts';
 import { NoValuesFoundError, ProviderError } from './errors.ts';

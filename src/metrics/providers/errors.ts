@@ -1,4 +1,4 @@
-import { OperatorError } from '../../kube/errors.ts';
+import { OperatorError } from '../../core/errors.ts';
 
 /** The query returned no data (no traffic, wrong labels): counts as a failed check. */
 export class NoValuesFoundError extends OperatorError {}

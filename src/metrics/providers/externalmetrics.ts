@@ -8,7 +8,7 @@
  * Flagger falls back to the operator's in-cluster config when `address` is empty; Fledge requires
  * the address (the outbound client has no cluster CA), and says so.
  */
-import type { Ctx } from '../../controller/context.ts';
+import type { Ctx } from '../../core/context.ts';
 import type { HttpClient } from '../../http/client.ts';
 import { arrayAt, baseUrl, DEFAULT_TIMEOUT_MS, expectOk, isObject, parseJson, send, truncate } from './common.ts';
 import { NoValuesFoundError, ProviderError } from './errors.ts';

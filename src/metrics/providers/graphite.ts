@@ -4,7 +4,7 @@
  * optional basic auth (Secret keys `username`, `password`). The value is the last non-null data
  * point over all returned targets.
  */
-import type { Ctx } from '../../controller/context.ts';
+import type { Ctx } from '../../core/context.ts';
 import type { HttpClient } from '../../http/client.ts';
 import { arrayAt, baseUrl, DEFAULT_TIMEOUT_MS, isObject, parseJson, required, send, truncate } from './common.ts';
 import { NoValuesFoundError, ProviderError } from './errors.ts';

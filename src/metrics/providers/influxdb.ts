@@ -7,7 +7,7 @@
  *
  * Unlike Flagger (which returns 0 when no record comes back), no record is "no values found".
  */
-import type { Ctx } from '../../controller/context.ts';
+import type { Ctx } from '../../core/context.ts';
 import type { HttpClient } from '../../http/client.ts';
 import { baseUrl, expectOk, required, send, truncate } from './common.ts';
 import { NoValuesFoundError, ProviderError } from './errors.ts';

@@ -10,7 +10,7 @@
  * As in Flagger the whole query is lower-cased. Availability is always true (Flagger's too).
  */
 import { randomUUID } from 'node:crypto';
-import type { Ctx } from '../../controller/context.ts';
+import type { Ctx } from '../../core/context.ts';
 import { isRecord } from '../../kube/json.ts';
 import type { ResourceType } from '../../kube/objects.ts';
 import type { KubeClient } from '../../kube/port.ts';

@@ -4,7 +4,7 @@
  * with the `X-Query-Key` header (Secret key `newrelic_query_key`). The answer must hold exactly one
  * result whose `result` field is a number.
  */
-import type { Ctx } from '../../controller/context.ts';
+import type { Ctx } from '../../core/context.ts';
 import type { HttpClient } from '../../http/client.ts';
 import { arrayAt, DEFAULT_TIMEOUT_MS, expectOk, intervalMs, isObject, parseJson, required, send } from './common.ts';
 import { MultipleValuesError, NoValuesFoundError, ProviderError } from './errors.ts';

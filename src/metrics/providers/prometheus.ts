@@ -3,7 +3,7 @@
  * `GET <address>/api/v1/query?query=…`, used for MetricTemplates of type `prometheus`, inline
  * `query` metrics and the builtin checks' observers.
  */
-import type { Ctx } from '../../controller/context.ts';
+import type { Ctx } from '../../core/context.ts';
 import { HttpConfigError, isUntrustedCertificateCode, parseCaPem } from '../../http/agents.ts';
 import { type HttpClient, HttpNetworkError } from '../../http/client.ts';
 import type { MetricsProvider } from './provider.ts';

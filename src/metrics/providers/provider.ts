@@ -1,4 +1,4 @@
-import type { Ctx } from '../../controller/context.ts';
+import type { Ctx } from '../../core/context.ts';
 
 /** MetricsProvider runs one query against a metrics backend (Flagger pkg/metrics/providers). */
 export interface MetricsProvider {

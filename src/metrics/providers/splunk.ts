@@ -11,7 +11,7 @@
  * are "multiple values"; otherwise the last value is the result. Availability is
  * `GET <api address>/v2/metric?limit=1`.
  */
-import type { Ctx } from '../../controller/context.ts';
+import type { Ctx } from '../../core/context.ts';
 import type { HttpClient } from '../../http/client.ts';
 import { DEFAULT_TIMEOUT_MS, expectOk, intervalMs, isObject, required, send, truncate } from './common.ts';
 import { MultipleValuesError, NoValuesFoundError, ProviderError } from './errors.ts';

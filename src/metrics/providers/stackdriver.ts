@@ -12,7 +12,7 @@
  * before they expire. `spec.provider.address` replaces the API endpoint when set.
  */
 import { createSign } from 'node:crypto';
-import type { Ctx } from '../../controller/context.ts';
+import type { Ctx } from '../../core/context.ts';
 import type { HttpClient } from '../../http/client.ts';
 import { arrayAt, baseUrl, isObject, parseJson, send, truncate } from './common.ts';
 import { NoValuesFoundError, ProviderError } from './errors.ts';

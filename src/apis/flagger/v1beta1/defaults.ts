@@ -10,7 +10,6 @@ import type {
   CanaryMetric,
   CanaryWebhook,
   DeploymentStrategy,
-  MeshProvider,
   SessionAffinity,
 } from './types.ts';
 
@@ -154,9 +153,13 @@ export function skipAnalysis(c: Canary): boolean {
   return analysisOf(c) === undefined || c.spec.skipAnalysis === true;
 }
 
-/** The mesh provider of a canary: `spec.provider`, else the operator-wide default (`-mesh-provider`). */
-export function providerOf(c: Canary, defaultProvider: MeshProvider): MeshProvider {
-  return c.spec.provider ?? defaultProvider;
+/**
+ * The provider that routes a canary: `spec.provider`, else the operator-wide default
+ * (`-mesh-provider`), as Flagger decides it. Every provider-dependent choice starts from this one.
+ */
+export function providerOf(c: Canary, defaultProvider: string): string {
+  const spec: string | undefined = c.spec.provider;
+  return spec === undefined || spec === '' ? defaultProvider : spec;
 }
 
 /** True when the target is a Knative Service (`serving.knative.dev/v1`, kind Service). */

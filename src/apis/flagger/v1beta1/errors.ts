@@ -1,4 +1,4 @@
-import { OperatorError } from '../../../kube/errors.ts';
+import { OperatorError } from '../../../core/errors.ts';
 
 /** One problem found in an object: the field path (`spec.analysis.stepWeight`) and what is wrong with it. */
 export interface ValidationIssue {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { OperatorError } from '../../../kube/errors.ts';
+import { OperatorError } from '../../../core/errors.ts';
 import { ValidationError } from './errors.ts';
 import { example, exampleManifests, withField } from './examples.fixture.ts';
 import type { ExampleName } from './examples.fixture.ts';

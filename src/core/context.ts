@@ -5,10 +5,3 @@ export interface Ctx {
   readonly signal: AbortSignal;
   readonly log: Logger;
 }
-
-/** Time source; injected so tests step time instead of sleeping. */
-export interface Clock {
-  now(): number;
-}
-
-export const systemClock: Clock = { now: () => Date.now() };
