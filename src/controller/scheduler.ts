@@ -14,7 +14,7 @@ import {
 import { parseCanary } from '../apis/flagger/v1beta1/parse.ts';
 import { ValidationError } from '../apis/flagger/v1beta1/errors.ts';
 import { ignoredFields, unimplementedFields } from '../apis/flagger/v1beta1/providers.ts';
-import { unreachablePromotion } from '../apis/flagger/v1beta1/validate.ts';
+import { unimplementedAutoscaler, unreachablePromotion } from '../apis/flagger/v1beta1/validate.ts';
 import type { Readiness, Revision, TargetController } from '../canary/target.ts';
 import type { KubeObject } from '../kube/objects.ts';
 import { NotFoundError, OperatorError } from '../kube/errors.ts';
@@ -1040,6 +1040,8 @@ function preflight(canary: Canary, provider: string): void {
     const verb = missing.length === 1 ? 'is' : 'are';
     throw new UnsupportedError(`${missing.join(', ')} ${verb} not yet supported by Fledge with provider "${provider}"`);
   }
+  const autoscaler = unimplementedAutoscaler(canary);
+  if (autoscaler !== undefined) throw new UnsupportedError(autoscaler);
   const unreachable = unreachablePromotion(canary, provider);
   if (unreachable !== undefined) throw new InvalidCanaryError(unreachable);
 }

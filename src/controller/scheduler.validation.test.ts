@@ -107,6 +107,21 @@ describe('Scheduler: specs that cannot work are refused before anything is creat
   });
 });
 
+describe('Scheduler: unsupported autoscalers', () => {
+  it('refuses a ScaledObject before creating the primary or the Services', async () => {
+    const fx = newFixture({
+      spec: { autoscalerRef: { apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledObject', name: 'podinfo' } },
+    });
+    await fx.ticks(2);
+    expect(fx.condition('Stalled')).toMatchObject({
+      status: 'True',
+      reason: 'Unsupported',
+      message: 'ScaledObject autoscalers are not supported yet',
+    });
+    expect(created(fx)).toEqual([]);
+  });
+});
+
 describe('Scheduler: fields the provider ignores', () => {
   it('names them in one Normal Event per spec generation', async () => {
     const fx = newFixture({

@@ -4,7 +4,18 @@
  */
 import { analysisOf, deploymentStrategy, skipAnalysis } from './defaults.ts';
 import { isRecord } from './decode.ts';
-import type { Canary } from './types.ts';
+import type { AutoscalerKind, Canary } from './types.ts';
+
+/** Autoscaler kinds of the CRD enum Fledge does not implement yet (KEDA). */
+export const unimplementedAutoscalers: readonly AutoscalerKind[] = ['ScaledObject'];
+
+/** Why the canary's autoscaler can't be handled yet, or undefined. */
+export function unimplementedAutoscaler(canary: Canary): string | undefined {
+  const kind = canary.spec.autoscalerRef?.kind;
+  return kind !== undefined && unimplementedAutoscalers.includes(kind)
+    ? `${kind} autoscalers are not supported yet`
+    : undefined;
+}
 
 /**
  * Why a new revision of this canary could never be promoted, or undefined when it can. Blue/Green
