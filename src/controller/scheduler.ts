@@ -31,6 +31,7 @@ import {
   promotedCondition,
   readyCondition,
   stalledCondition,
+  suspendedConditions,
 } from './status.ts';
 import { TOTAL_WEIGHT, maxWeightOf, nextStepWeight, stepBack, stepUp } from './weights.ts';
 
@@ -238,12 +239,7 @@ export class Scheduler {
   async #suspend(ctx: Ctx, canary: Canary): Promise<TickOutcome> {
     const key = keyOf(canary);
     const phase = canary.status?.phase ?? '';
-    const blocker: Blocker = { reason: 'Suspended', message: 'Canary is suspended (spec.suspend).' };
-    const conditions = mergeConditions(
-      canary.status?.conditions,
-      [readyCondition(phase, blocker), { ...stalledCondition(phase), reason: 'Suspended', message: '' }],
-      this.#now(),
-    );
+    const conditions = mergeConditions(canary.status?.conditions, suspendedConditions(phase), this.#now());
     if (conditions !== (canary.status?.conditions ?? [])) await this.#patch(ctx, canary, { conditions });
     if (!this.#suspended.has(key)) {
       this.#suspended.add(key);
