@@ -236,6 +236,7 @@ describe('Scheduler: canary strategy', () => {
       'Advance podinfo.test canary weight 20',
       'Advance podinfo.test canary weight 40',
       'Advance podinfo.test canary weight 60',
+      'Canary weight 60 is past maxWeight 50: steps of stepWeight 20 are not capped at maxWeight (as in Flagger); promotion comes next',
       'Copying podinfo.test template spec to podinfo-primary.test',
     ]);
     expect(fx.checks.count('preRollout')).toBe(1);
@@ -658,7 +659,11 @@ describe('Scheduler: skipAnalysis and suspend', () => {
       { ok: true, phase: 'Initialized' },
       { ok: true, phase: 'Initialized' },
     ]);
-    expect(fx.kube.actions).toEqual([]);
+    // One status write (the Suspended conditions), no other object touched.
+    expect(fx.kube.actions.map((a) => `${a.verb} ${a.type}`)).toEqual(['patchStatus Canary']);
+    expect(fx.phase()).toBe('Initialized');
+    expect(fx.condition('Ready')).toMatchObject({ status: 'False', reason: 'Suspended' });
+    expect(fx.condition('Stalled')).toMatchObject({ status: 'False', reason: 'Suspended' });
     expect(fx.sink.events).toEqual([
       { type: 'Normal', message: 'skipping canary run as object is suspended', phase: 'Initialized' },
     ]);
@@ -669,6 +674,8 @@ describe('Scheduler: skipAnalysis and suspend', () => {
     });
     await fx.tick();
     expect(fx.phase()).toBe('Progressing');
+    expect(fx.condition('Ready')).toMatchObject({ status: 'False', reason: 'Progressing' });
+    expect(fx.condition('Stalled')).toMatchObject({ status: 'False', reason: 'Progressing' });
   });
 });
 
@@ -988,10 +995,14 @@ describe('Scheduler: one status write per step', () => {
     expect(fx.routeWeights()).toEqual({ primary: 80, canary: 20 });
     expect(fx.statusWrites()).toBe(1);
     expect(fx.status().checks).toMatchObject([{ name: 'request-success-rate', value: 98 }]);
+    const first = fx.status().checks?.[0]?.lastUpdateTime;
     fx.clear();
 
-    await fx.tick(); // same value: nothing to write
-    expect(fx.statusWrites()).toBe(0);
+    await fx.tick(); // same value, measured again: one write, for its time
+    expect(fx.statusWrites()).toBe(1);
+    const second = fx.status().checks?.[0]?.lastUpdateTime;
+    expect(second).toBe(new Date(fx.clock.now()).toISOString());
+    expect(second).not.toBe(first);
   });
 });
 

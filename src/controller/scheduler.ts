@@ -14,11 +14,13 @@ import {
 } from '../apis/flagger/v1beta1/defaults.ts';
 import { parseCanary } from '../apis/flagger/v1beta1/parse.ts';
 import { ValidationError } from '../apis/flagger/v1beta1/errors.ts';
-import type { Revision, TargetController } from '../canary/target.ts';
+import { ignoredFields, unimplementedFields } from '../apis/flagger/v1beta1/providers.ts';
+import { unimplementedAutoscaler, unreachablePromotion } from '../apis/flagger/v1beta1/validate.ts';
+import type { Readiness, Revision, TargetController } from '../canary/target.ts';
 import type { KubeObject } from '../kube/objects.ts';
 import { NotFoundError } from '../kube/errors.ts';
-import { InvalidCanaryError } from '../core/errors.ts';
-import type { Router, Weights } from '../router/router.ts';
+import { InvalidCanaryError, UnsupportedError } from '../core/errors.ts';
+import type { Router, RouterCapabilities, Weights } from '../router/router.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Ctx } from '../core/context.ts';
 import type { CanaryStatusWriter, CheckOutcome, CheckResult, Checks, EventSink, Factories, Recorder } from './ports.ts';
@@ -32,6 +34,7 @@ import {
   promotedCondition,
   readyCondition,
   stalledCondition,
+  suspendedConditions,
 } from './status.ts';
 import { TOTAL_WEIGHT, maxWeightOf, nextStepWeight, stepBack, stepUp } from './weights.ts';
 
@@ -54,6 +57,37 @@ export interface SchedulerOptions {
 export interface TickOutcome {
   readonly ok: boolean;
   readonly phase?: CanaryPhase;
+}
+
+/** First delay after a repeated identical failure; it doubles per repetition up to {@link BACKOFF_MAX_MS}. */
+export const BACKOFF_BASE_MS = 1_000;
+/** Longest wait between retries of a canary that keeps failing the same way. */
+export const BACKOFF_MAX_MS = 5 * 60_000;
+
+/** Delay after the `count`-th identical failure in a row: none after the first, then 2 s, 4 s, … */
+export function backoffMs(count: number): number {
+  return count <= 1 ? 0 : Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** Math.min(30, count - 1));
+}
+
+/** The last failure of a canary: its message, how often in a row, until when to leave it alone. */
+interface Failure {
+  readonly message: string;
+  readonly count: number;
+  readonly retryAt: number;
+  /** {@link Scheduler.#fingerprint} when it failed: any change retries at once. */
+  readonly fingerprint: string;
+}
+
+/** A phase of a tick either ends the tick or hands its result to the next phase. */
+type Step<T> = { readonly done: TickOutcome } | { readonly next: T };
+
+/** What the phases of a tick pass on. */
+interface TickState {
+  readonly canary: Canary;
+  readonly phase: CanaryPhase;
+  readonly skip: boolean;
+  readonly provider: string;
+  readonly parts: Parts;
 }
 
 const RUNNING: readonly CanaryPhase[] = ['Progressing', 'Waiting', 'WaitingPromotion', 'Promoting', 'Finalising'];
@@ -82,13 +116,47 @@ export class Scheduler {
   readonly #suspended = new Set<string>();
   /** Checks of the current tick not written yet, per canary (ticks of one canary never overlap). */
   readonly #unsavedChecks = new Map<string, StatusCheck[]>();
+  /** The last failure of each failing canary, for backoff (see {@link FailureBackoff}). */
+  readonly #failures = new Map<string, Failure>();
+  /** What the current tick of a canary failed with, if anything (set by #block and the catch). */
+  readonly #failedNow = new Map<string, string>();
+  /** Generation whose ignored routing fields were reported, per canary (one Event per generation). */
+  readonly #ignoredReported = new Map<string, number | undefined>();
 
   constructor(options: SchedulerOptions) {
     this.#o = options;
   }
 
-  /** Runs one tick for a Canary object as read from the cache. Never throws. */
+  /**
+   * Runs one tick for a Canary object as read from the cache. Never throws. A canary that failed
+   * the same way several times in a row is left alone (no read, no write) until its backoff
+   * expires, unless its spec, its target or its verification changed meanwhile.
+   */
   async advance(ctx: Ctx, obj: KubeObject): Promise<TickOutcome> {
+    const key = keyOf(obj);
+    const previous = this.#failures.get(key);
+    const now = this.#o.clock.now();
+    if (previous && now < previous.retryAt && previous.fingerprint === this.#fingerprint(ctx, obj)) {
+      return { ok: false };
+    }
+    this.#failedNow.delete(key);
+    const outcome = await this.#advance(ctx, obj, previous);
+    const failure = this.#failedNow.get(key);
+    if (outcome.ok || failure === undefined) {
+      if (outcome.ok) this.#failures.delete(key);
+      return outcome;
+    }
+    const count = previous?.message === failure ? previous.count + 1 : 1;
+    this.#failures.set(key, {
+      message: failure,
+      count,
+      retryAt: this.#o.clock.now() + backoffMs(count),
+      fingerprint: this.#fingerprint(ctx, obj),
+    });
+    return outcome;
+  }
+
+  async #advance(ctx: Ctx, obj: KubeObject, previous: Failure | undefined): Promise<TickOutcome> {
     const started = this.#o.clock.now();
     let canary: Canary;
     try {
@@ -108,7 +176,9 @@ export class Scheduler {
       }
       const message = err instanceof Error ? err.message : String(err);
       ctx.log.error('canary tick failed', { err });
-      await this.#o.events.event(ctx, canary, 'Warning', message);
+      this.#failedNow.set(keyOf(canary), message);
+      // The same failure again is in the logs and in the Event already: no Event patch per retry.
+      if (previous?.message !== message) await this.#o.events.event(ctx, canary, 'Warning', message);
       return { ok: false };
     } finally {
       // A tick that failed before writing loses its staged checks; the next tick measures again.
@@ -117,27 +187,67 @@ export class Scheduler {
     }
   }
 
+  /**
+   * What a retry depends on besides time: the Canary's generation and deletion, the target's
+   * revision, and the verdict of `verify` (another canary going away clears a conflict).
+   */
+  #fingerprint(ctx: Ctx, obj: KubeObject): string {
+    const own = `${obj.metadata.generation ?? ''}|${obj.metadata.deletionTimestamp ?? ''}`;
+    let canary: Canary;
+    try {
+      canary = parseCanary(obj);
+    } catch {
+      return own;
+    }
+    let target: string;
+    try {
+      const rev = this.#o.factories.target(canary).revision(ctx, canary);
+      target = `${rev.fence}|${rev.hash}`;
+    } catch (err) {
+      target = err instanceof Error ? err.name : 'error';
+    }
+    return `${own}|${target}|${this.#o.verify?.(canary)?.message ?? ''}`;
+  }
+
   async #tick(ctx: Ctx, canary: Canary): Promise<TickOutcome> {
-    const key = keyOf(canary);
     if (canary.metadata.deletionTimestamp) return this.#finalize(ctx, canary);
     canary = await this.#syncFinalizer(ctx, canary);
+    if (canary.spec.suspend) return this.#suspend(ctx, canary);
+    this.#suspended.delete(keyOf(canary));
 
-    if (canary.spec.suspend) {
-      if (!this.#suspended.has(key)) {
-        this.#suspended.add(key);
-        await this.#o.events.event(ctx, canary, 'Normal', 'skipping canary run as object is suspended');
-      }
-      return { ok: true, phase: canary.status?.phase ?? '' };
+    const infra = await this.#infrastructure(ctx, canary);
+    if ('done' in infra) return infra.done;
+    const ready = await this.#readiness(ctx, infra.next);
+    if ('done' in ready) return ready.done;
+    return this.#analysis(ctx, ready.next);
+  }
+
+  /** A suspended canary keeps its phase; Ready/Stalled say so, with one Event per suspension. */
+  async #suspend(ctx: Ctx, canary: Canary): Promise<TickOutcome> {
+    const key = keyOf(canary);
+    const phase = canary.status?.phase ?? '';
+    const conditions = mergeConditions(canary.status?.conditions, suspendedConditions(phase), this.#now());
+    if (conditions !== (canary.status?.conditions ?? [])) await this.#patch(ctx, canary, { conditions });
+    if (!this.#suspended.has(key)) {
+      this.#suspended.add(key);
+      await this.#o.events.event(ctx, canary, 'Normal', 'skipping canary run as object is suspended');
     }
-    this.#suspended.delete(key);
+    return { ok: true, phase };
+  }
 
+  /**
+   * Infrastructure phase: checks everything that can be known from the spec (conflicts with other
+   * canaries, unsupported or unreachable settings) before creating anything, then creates or
+   * updates the primary, the Services and the routing object. Ends the tick while initializing.
+   */
+  async #infrastructure(ctx: Ctx, canary: Canary): Promise<Step<TickState>> {
     const blocker = this.#o.verify?.(canary);
-    if (blocker) return this.#block(ctx, canary, blocker);
-
+    if (blocker) return { done: await this.#block(ctx, canary, blocker) };
     const provider = providerOf(canary, this.#o.meshProvider);
+    const router = this.#o.factories.router(canary, provider);
+    preflight(canary, provider, router.capabilities);
     const target = this.#o.factories.target(canary);
     target.metadata(ctx, canary);
-    const router = this.#o.factories.router(canary, provider);
     const services = this.#o.factories.services(canary);
 
     let phase: CanaryPhase = canary.status?.phase ?? '';
@@ -148,6 +258,7 @@ export class Scheduler {
     } else if (this.#isBlocked(canary)) {
       canary = await this.#write(ctx, canary, {});
     }
+    await this.#reportIgnoredFields(ctx, canary, provider);
     const initializing = phase === 'Initializing';
 
     await services.initialize(ctx, canary);
@@ -157,7 +268,8 @@ export class Scheduler {
       const ready = target.isPrimaryReady(ctx, canary);
       if (!ready.ready) {
         await this.#o.events.event(ctx, canary, 'Warning', ready.message);
-        return { ok: ready.retriable, phase };
+        if (!ready.retriable) this.#failedNow.set(keyOf(canary), ready.message);
+        return { done: { ok: ready.retriable, phase } };
       }
     }
     await target.reconcileAutoscaler(ctx, canary, true);
@@ -165,123 +277,128 @@ export class Scheduler {
     if (initializing) await target.scaleToZero(ctx, canary);
     await router.reconcile(ctx, canary);
 
-    if (initializing) return this.#initialized(ctx, canary, target);
+    if (initializing) return { done: await this.#initialized(ctx, canary, target) };
+    return { next: { canary, phase, skip, provider, parts: { target, router } } };
+  }
 
+  /** One Normal Event per spec generation naming the routing fields the provider does not use. */
+  async #reportIgnoredFields(ctx: Ctx, canary: Canary, provider: string): Promise<void> {
+    const key = keyOf(canary);
+    const generation = canary.metadata.generation;
+    if (this.#ignoredReported.has(key) && this.#ignoredReported.get(key) === generation) return;
+    this.#ignoredReported.set(key, generation);
+    const ignored = ignoredFields(canary, provider);
+    if (ignored.length === 0) return;
+    await this.#o.events.event(
+      ctx,
+      canary,
+      'Normal',
+      `provider "${provider}" ignores ${ignored.map((f) => `spec.${f}`).join(', ')}`,
+    );
+  }
+
+  /**
+   * Readiness phase: settles idle canaries, checks the primary (and the canary once analysing),
+   * starts or restarts the analysis of a new revision.
+   */
+  async #readiness(ctx: Ctx, s: TickState): Promise<Step<TickState & { weights: Weights }>> {
+    const { canary, phase, skip } = s;
+    const { target, router } = s.parts;
     const rev = target.revision(ctx, canary);
     const changed = revisionChanged(canary.status, rev);
-    if (!RUNNING.includes(phase)) {
-      if (!changed) {
-        canary = await this.#trackRevert(ctx, canary, rev);
-        this.#o.recorder.setStatus(canary, phase);
-        return { ok: true, phase };
-      }
+    if (!RUNNING.includes(phase) && !changed) {
+      const settled = await this.#trackRevert(ctx, canary, rev);
+      this.#o.recorder.setStatus(settled, phase);
+      return { done: { ok: true, phase } };
     }
-
     if (!skip) {
       const ready = target.isPrimaryReady(ctx, canary);
-      if (!ready.ready) {
-        await this.#o.events.event(ctx, canary, 'Warning', ready.message);
-        if (ready.retriable) return { ok: true, phase };
-        if (phase === 'Promoting' || phase === 'Finalising' || promotedUnrecorded(canary, target, ctx)) {
-          await this.#failedPromotion(ctx, canary, { target, router }, ready.message);
-        } else {
-          await this.#rollback(ctx, canary, { target, router });
-        }
-        return { ok: true, phase: 'Failed' };
-      }
+      if (!ready.ready) return { done: await this.#primaryNotReady(ctx, s, ready) };
     }
 
     const weights = await router.getRoutes(ctx, canary);
     this.#o.recorder.setWeight(canary, weights.primary, weights.canary);
-    const parts: Parts = { target, router };
-
-    if (!ANALYSING.includes(phase)) return this.#startAnalysis(ctx, canary, { ...parts, rev });
-
+    if (!ANALYSING.includes(phase)) return { done: await this.#startAnalysis(ctx, canary, { ...s.parts, rev }) };
     if ((phase === 'Progressing' || phase === 'WaitingPromotion') && changed) {
-      await this.#o.events.event(
-        ctx,
-        canary,
-        'Normal',
-        `New revision detected! Restarting analysis for ${targetName(canary)}`,
-      );
-      await router.setRoutes(ctx, canary, { primary: TOTAL_WEIGHT, canary: 0, mirrored: false });
-      await this.#write(ctx, canary, {
-        ...revisionStatus(rev),
-        phase: 'Progressing',
-        canaryWeight: 0,
-        failedChecks: 0,
-        iterations: 0,
-        checks: [],
-      });
-      return { ok: true, phase: 'Progressing' };
+      return { done: await this.#restartAnalysis(ctx, canary, { ...s.parts, rev }) };
     }
 
     const canaryReady = target.isCanaryReady(ctx, canary);
-    if (!canaryReady.ready) {
-      await this.#o.events.event(ctx, canary, 'Warning', canaryReady.message);
-      if (canaryReady.retriable) return { ok: true, phase };
-      // Flagger returns before alerting here; Fledge says why it rolls back.
-      await this.#o.events.event(
-        ctx,
-        canary,
-        'Warning',
-        `Rolling back ${who(canary)} progress deadline exceeded ${canaryReady.message}`,
-      );
-      await this.#o.events.alert(ctx, canary, {
-        message: `Progress deadline exceeded ${canaryReady.message}`,
-        severity: 'error',
-        metadata: false,
-      });
-      await this.#rollback(ctx, canary, parts);
+    if (!canaryReady.ready) return { done: await this.#canaryNotReady(ctx, s, canaryReady) };
+    return { next: { ...s, weights } };
+  }
+
+  async #primaryNotReady(ctx: Ctx, s: TickState, ready: Readiness): Promise<TickOutcome> {
+    const { canary, phase } = s;
+    await this.#o.events.event(ctx, canary, 'Warning', ready.message);
+    if (ready.retriable) return { ok: true, phase };
+    if (phase === 'Promoting' || phase === 'Finalising' || promotedUnrecorded(canary, s.parts.target, ctx)) {
+      await this.#failedPromotion(ctx, canary, s.parts, ready.message);
+    } else {
+      await this.#rollback(ctx, canary, s.parts);
+    }
+    return { ok: true, phase: 'Failed' };
+  }
+
+  async #restartAnalysis(ctx: Ctx, canary: Canary, p: Parts & { rev: Revision }): Promise<TickOutcome> {
+    await this.#o.events.event(
+      ctx,
+      canary,
+      'Normal',
+      `New revision detected! Restarting analysis for ${targetName(canary)}`,
+    );
+    await p.router.setRoutes(ctx, canary, { primary: TOTAL_WEIGHT, canary: 0, mirrored: false });
+    await this.#write(ctx, canary, analysisStart(p.rev));
+    return { ok: true, phase: 'Progressing' };
+  }
+
+  async #canaryNotReady(ctx: Ctx, s: TickState, ready: Readiness): Promise<TickOutcome> {
+    const { canary, phase } = s;
+    await this.#o.events.event(ctx, canary, 'Warning', ready.message);
+    if (ready.retriable) return { ok: true, phase };
+    // Flagger returns before alerting here; Fledge says why it rolls back.
+    await this.#o.events.event(
+      ctx,
+      canary,
+      'Warning',
+      `Rolling back ${who(canary)} progress deadline exceeded ${ready.message}`,
+    );
+    await this.#o.events.alert(ctx, canary, {
+      message: `Progress deadline exceeded ${ready.message}`,
+      severity: 'error',
+      metadata: false,
+    });
+    await this.#rollback(ctx, canary, s.parts);
+    return { ok: true, phase: 'Failed' };
+  }
+
+  /** Analysis phase: gates, checks, then one step of the strategy (or promotion/finalisation). */
+  async #analysis(ctx: Ctx, s: TickState & { weights: Weights }): Promise<TickOutcome> {
+    let { canary } = s;
+    const { phase, weights, provider, parts } = s;
+    if (s.skip) return this.#skipAnalysis(ctx, canary, parts);
+    if (
+      (phase === 'Progressing' || phase === 'WaitingPromotion') &&
+      (await this.#o.checks.rollbackRequested(ctx, canary))
+    ) {
+      await this.#manualRollback(ctx, canary, parts);
       return { ok: true, phase: 'Failed' };
     }
-
-    if (skip) return this.#skipAnalysis(ctx, canary, parts);
-
-    if (phase === 'Progressing' || phase === 'WaitingPromotion') {
-      if (await this.#o.checks.rollbackRequested(ctx, canary)) {
-        await this.#manualRollback(ctx, canary, parts);
-        return { ok: true, phase: 'Failed' };
-      }
-    }
-
     if (phase === 'Promoting') {
-      await target.reconcileAutoscaler(ctx, canary, false);
+      await parts.target.reconcileAutoscaler(ctx, canary, false);
       return this.#promotionTrafficShift(ctx, canary, { ...parts, weights });
     }
-    if (phase === 'Finalising') return this.#finish(ctx, canary, target);
-
+    if (phase === 'Finalising') return this.#finish(ctx, canary, parts.target);
     if ((canary.status?.failedChecks ?? 0) >= thresholdOf(canary)) {
       await this.#rollback(ctx, canary, parts);
       return { ok: true, phase: 'Failed' };
     }
 
-    const analysis = analysisOf(canary);
-    const firstStep =
-      weights.canary === 0 && (canary.status?.iterations ?? 0) === 0 && !(analysis?.mirror && weights.mirrored);
-    if (firstStep) {
-      // Outside its release windows an analysis doesn't start (nor run its pre-rollout hooks).
-      const open = await this.#releaseWindow(ctx, canary);
-      if (!open) return { ok: true, phase };
-      canary = open;
-      await this.#o.events.event(ctx, canary, 'Normal', `Starting canary analysis for ${targetName(canary)}`);
-      const pre = await this.#o.checks.preRollout(ctx, canary);
-      if (!pre.passed) return this.#failedCheck(ctx, canary, pre);
-    } else {
-      const outcome = await this.#o.checks.analysis(ctx, canary);
-      canary = this.#stageChecks(canary, outcome.results);
-      if (!outcome.passed) {
-        // Outside its release windows a canary holds: its checks still show, but none counts as failed.
-        const open = await this.#releaseWindow(ctx, canary);
-        if (!open) {
-          await this.#flushChecks(ctx, canary);
-          return { ok: true, phase };
-        }
-        return this.#failedCheck(ctx, open, outcome);
-      }
-    }
+    const checked = await this.#runChecks(ctx, canary, weights);
+    if ('done' in checked) return checked.done;
+    canary = checked.next;
 
-    const effective = router.capabilities.weights ? canary : await this.#asBlueGreen(ctx, canary, provider);
+    const effective = parts.router.capabilities.weights ? canary : await this.#asBlueGreen(ctx, canary, provider);
     let result: TickOutcome;
     switch (deploymentStrategy(effective)) {
       case 'ab-testing':
@@ -297,6 +414,33 @@ export class Scheduler {
     // Checks not carried by the step's own status write (a hold, a closed gate, max weight reached).
     await this.#flushChecks(ctx, canary);
     return result;
+  }
+
+  /** The pre-rollout hooks at the first step, else the analysis checks; a failure ends the tick. */
+  async #runChecks(ctx: Ctx, canary: Canary, weights: Weights): Promise<Step<Canary>> {
+    const phase = canary.status?.phase ?? '';
+    const analysis = analysisOf(canary);
+    const firstStep =
+      weights.canary === 0 && (canary.status?.iterations ?? 0) === 0 && !(analysis?.mirror && weights.mirrored);
+    if (firstStep) {
+      // Outside its release windows an analysis doesn't start (nor run its pre-rollout hooks).
+      const open = await this.#releaseWindow(ctx, canary);
+      if (!open) return { done: { ok: true, phase } };
+      await this.#o.events.event(ctx, open, 'Normal', `Starting canary analysis for ${targetName(open)}`);
+      const pre = await this.#o.checks.preRollout(ctx, open);
+      if (!pre.passed) return { done: await this.#failedCheck(ctx, open, pre) };
+      return { next: open };
+    }
+    const outcome = await this.#o.checks.analysis(ctx, canary);
+    const staged = this.#stageChecks(canary, outcome.results);
+    if (outcome.passed) return { next: staged };
+    // Outside its release windows a canary holds: its checks still show, but none counts as failed.
+    const open = await this.#releaseWindow(ctx, staged);
+    if (!open) {
+      await this.#flushChecks(ctx, staged);
+      return { done: { ok: true, phase } };
+    }
+    return { done: await this.#failedCheck(ctx, open, outcome) };
   }
 
   // ---- phases -------------------------------------------------------------------------------
@@ -355,14 +499,7 @@ export class Scheduler {
       metadata: true,
     });
     await p.target.scaleFromZero(ctx, canary);
-    const next = await this.#write(ctx, canary, {
-      ...revisionStatus(p.rev),
-      phase: 'Progressing',
-      canaryWeight: 0,
-      failedChecks: 0,
-      iterations: 0,
-      checks: [],
-    });
+    const next = await this.#write(ctx, canary, analysisStart(p.rev));
     this.#o.recorder.setStatus(next, 'Progressing');
     return { ok: true, phase: 'Progressing' };
   }
@@ -404,6 +541,15 @@ export class Scheduler {
       const updated = await this.#write(ctx, canary, { canaryWeight: next.canary });
       this.#o.recorder.setWeight(updated, next.primary, next.canary);
       await this.#o.events.event(ctx, updated, 'Normal', `Advance ${who(canary)} canary weight ${next.canary}`);
+      if (next.canary > max) {
+        // Once per revision: the next tick is at or past maxWeight and promotes.
+        await this.#o.events.event(
+          ctx,
+          updated,
+          'Normal',
+          `Canary weight ${next.canary} is past maxWeight ${max}: steps of stepWeight ${step} are not capped at maxWeight (as in Flagger); promotion comes next`,
+        );
+      }
       return { ok: true, phase };
     }
     return this.#promote(ctx, canary, p);
@@ -695,8 +841,8 @@ export class Scheduler {
    */
   #stageChecks(canary: Canary, results: readonly CheckResult[]): Canary {
     if (results.length === 0) return canary;
+    // Staged even when the values are the same: lastUpdateTime says when they were measured.
     const merged = mergeChecks(canary, results, this.#now());
-    if (sameChecks(canary.status?.checks, merged)) return canary;
     this.#unsavedChecks.set(keyOf(canary), merged);
     return { ...canary, status: { ...canary.status, checks: merged } };
   }
@@ -782,8 +928,10 @@ export class Scheduler {
     return new Date(this.#o.clock.now()).toISOString();
   }
 
+  /** Conditions that a blocker or a suspension set and that the phase's own must replace. */
   #isBlocked(canary: Canary): boolean {
     const stalled = canary.status?.conditions?.find((c) => c.type === 'Stalled');
+    if (stalled?.reason === 'Suspended') return true;
     return stalled?.status === 'True' && stalled.reason !== 'Failed';
   }
 
@@ -824,6 +972,7 @@ export class Scheduler {
     const status = (obj as { status?: CanaryStatus }).status;
     const stalled = status?.conditions?.find((c) => c.type === 'Stalled');
     ctx.log.warn('canary blocked', { reason: blocker.reason, error: blocker.message });
+    this.#failedNow.set(keyOf(obj), blocker.message);
     if (stalled?.status === 'True' && stalled.message === blocker.message) return { ok: false };
     const phase = status?.phase ?? '';
     const conditions = mergeConditions(
@@ -856,7 +1005,23 @@ interface Parts {
   readonly router: Router;
 }
 
-function keyOf(canary: Canary): string {
+/**
+ * Spec problems found before anything is created: settings Flagger honours with this provider but
+ * Fledge does not implement yet (Unsupported), and analyses that could never reach promotion.
+ */
+function preflight(canary: Canary, provider: string, capabilities: RouterCapabilities): void {
+  const missing = unimplementedFields(canary, provider).map((f) => `spec.${f}`);
+  if (missing.length > 0) {
+    const verb = missing.length === 1 ? 'is' : 'are';
+    throw new UnsupportedError(`${missing.join(', ')} ${verb} not yet supported by Fledge with provider "${provider}"`);
+  }
+  const autoscaler = unimplementedAutoscaler(canary);
+  if (autoscaler !== undefined) throw new UnsupportedError(autoscaler);
+  const unreachable = unreachablePromotion(canary, capabilities);
+  if (unreachable !== undefined) throw new InvalidCanaryError(unreachable);
+}
+
+function keyOf(canary: { readonly metadata: { readonly name: string; readonly namespace?: string } }): string {
   return `${canary.metadata.namespace ?? ''}/${canary.metadata.name}`;
 }
 
@@ -869,6 +1034,11 @@ function promotedUnrecorded(canary: Canary, target: TargetController, ctx: Ctx):
   const applied = canary.status?.lastAppliedSpec;
   if (applied === undefined || applied === canary.status?.lastPromotedSpec) return false;
   return ANALYSING.includes(canary.status?.phase ?? '') && target.primaryRuns(ctx, canary, applied);
+}
+
+/** The status of an analysis starting (or restarting) on revision `rev`: zeroed counters and checks. */
+function analysisStart(rev: Revision): Partial<CanaryStatus> {
+  return { ...revisionStatus(rev), phase: 'Progressing', canaryWeight: 0, failedChecks: 0, iterations: 0, checks: [] };
 }
 
 function revisionStatus(rev: Revision): Partial<CanaryStatus> {
@@ -891,17 +1061,6 @@ function mergeChecks(canary: Canary, results: readonly CheckResult[], now: strin
   for (const c of canary.status?.checks ?? []) out.set(`${c.kind}/${c.name}`, c);
   for (const r of results) out.set(`${r.kind}/${r.name}`, { ...r, lastUpdateTime: now });
   return [...out.values()];
-}
-
-function sameChecks(a: readonly StatusCheck[] | undefined, b: readonly StatusCheck[]): boolean {
-  // Key order differs between what was sent and what the API server gives back: compare sorted.
-  const strip = (c: StatusCheck): string =>
-    JSON.stringify(
-      Object.entries(c)
-        .filter(([k, v]) => k !== 'lastUpdateTime' && v !== undefined)
-        .sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)),
-    );
-  return (a ?? []).length === b.length && b.every((c, i) => a?.[i] !== undefined && strip(a[i]) === strip(c));
 }
 
 /**

@@ -1,7 +1,14 @@
 // Canary status conditions: Flagger's Promoted messages, plus the kstatus Ready/Stalled extension.
 import { describe, expect, it } from 'vitest';
 import type { CanaryCondition, CanaryPhase } from '../apis/flagger/v1beta1/types.ts';
-import { mergeConditions, phaseKeepsCounters, promotedCondition, readyCondition, stalledCondition } from './status.ts';
+import {
+  mergeConditions,
+  phaseKeepsCounters,
+  promotedCondition,
+  readyCondition,
+  stalledCondition,
+  suspendedConditions,
+} from './status.ts';
 
 const T1 = '2026-01-01T00:00:00.000Z';
 const T2 = '2026-01-01T00:01:00.000Z';
@@ -180,5 +187,16 @@ describe('phaseKeepsCounters', () => {
     ['Initialized', false],
   ])('%s → %s', (phase, keeps) => {
     expect(phaseKeepsCounters(phase)).toBe(keeps);
+  });
+});
+
+describe('suspendedConditions', () => {
+  it('is Ready False and Stalled False, both with reason Suspended, whatever the phase', () => {
+    for (const phase of ['', 'Initialized', 'Progressing'] as const) {
+      expect(suspendedConditions(phase).map((w) => [w.type, w.status, w.reason])).toEqual([
+        ['Ready', 'False', 'Suspended'],
+        ['Stalled', 'False', 'Suspended'],
+      ]);
+    }
   });
 });

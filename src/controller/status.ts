@@ -78,6 +78,15 @@ export function stalledCondition(phase: CanaryPhase, blocker?: Blocker, failure?
   return { type: 'Stalled', status: 'False', reason: phase || 'Initializing', message: '' };
 }
 
+/** A suspended canary (spec.suspend): not Ready, not Stalled either (a human chose it), both say why. */
+export function suspendedConditions(phase: CanaryPhase): Wanted[] {
+  const message = 'Canary is suspended (spec.suspend); the current phase is kept.';
+  return [
+    readyCondition(phase, { reason: 'Suspended', message }),
+    { type: 'Stalled', status: 'False', reason: 'Suspended', message },
+  ];
+}
+
 /**
  * Merges wanted conditions into the current list: lastTransitionTime moves only when the status
  * flips, lastUpdateTime when anything changes. Returns the same array when nothing changed.

@@ -4,9 +4,11 @@ import type { KubeObject } from '../kube/objects.ts';
 import {
   CROSS_NAMESPACE_REF,
   DUPLICATE_TARGET,
+  SERVICE_CONFLICT,
   createVerifier,
   crossNamespaceBlocker,
   duplicateTargetBlocker,
+  nameConflictBlocker,
 } from './verify.ts';
 
 function canary(
@@ -152,5 +154,65 @@ describe('createVerifier', () => {
     });
     expect(verify(foreign)?.reason).toBe(DUPLICATE_TARGET);
     expect(seen).toEqual(['apps']);
+  });
+});
+
+describe('nameConflictBlocker', () => {
+  const ref = canary('ref', { created: '2026-01-01T00:00:00Z', target: 'ref', spec: { service: { port: 80 } } });
+  const asPrimary = canary('tgt0', {
+    created: '2026-01-02T00:00:00Z',
+    target: 'tgt0',
+    spec: { service: { port: 80, name: 'ref-primary' } },
+  });
+
+  it('blocks a newer canary whose service.name is the -primary Service of an older one', () => {
+    const b = nameConflictBlocker(asPrimary, [ref, asPrimary]);
+    expect(b).toEqual({
+      reason: SERVICE_CONFLICT,
+      message:
+        'Service ref-primary.apps belongs to Canary ref.apps; this Canary creates nothing until the other is deleted or one of them uses another service.name or target',
+    });
+    expect(nameConflictBlocker(ref, [ref, asPrimary])).toBeUndefined();
+  });
+
+  it('blocks the newer of two canaries with one service.name on different targets, in either order', () => {
+    const a = canary('a', {
+      created: '2026-01-01T00:00:00Z',
+      target: 'one',
+      spec: { service: { port: 80, name: 'web' } },
+    });
+    const b = canary('b', {
+      created: '2026-01-02T00:00:00Z',
+      target: 'two',
+      spec: { service: { port: 80, name: 'web' } },
+    });
+    expect(nameConflictBlocker(b, [a, b])?.message).toContain('Service web.apps belongs to Canary a.apps');
+    expect(nameConflictBlocker(b, [b, a])?.reason).toBe(SERVICE_CONFLICT);
+    expect(nameConflictBlocker(a, [b, a])).toBeUndefined();
+  });
+
+  it('sees a primary workload clash: a target named like the primary of another', () => {
+    const base = canary('base', { created: '2026-01-01T00:00:00Z', target: 'api' });
+    const clash = canary('clash', {
+      created: '2026-01-02T00:00:00Z',
+      target: 'api-primary',
+      spec: { service: { port: 80, name: 'other' } },
+    });
+    expect(nameConflictBlocker(clash, [base, clash])?.message).toContain('Deployment api-primary.apps');
+  });
+
+  it('ignores canaries without shared names, in other namespaces, and malformed ones', () => {
+    const other = canary('other', { created: '2026-01-01T00:00:00Z', target: 'x' });
+    const foreign = { ...ref, metadata: { ...ref.metadata, namespace: 'elsewhere' } };
+    const malformed = {
+      metadata: { name: 'm', namespace: 'apps', creationTimestamp: '2025-01-01T00:00:00Z' },
+      spec: 7,
+    };
+    expect(nameConflictBlocker(asPrimary, [other, foreign, malformed as unknown as KubeObject])).toBeUndefined();
+  });
+
+  it('is part of the verifier, after the duplicate-target check', () => {
+    const verify = createVerifier({ noCrossNamespaceRefs: false, canaries: () => [ref, asPrimary] });
+    expect(verify(asPrimary)?.reason).toBe(SERVICE_CONFLICT);
   });
 });

@@ -6,12 +6,15 @@
  * a Stalled condition and one Warning event.
  */
 import type { Canary, CanaryAnalysis } from '../apis/flagger/v1beta1/types.ts';
+import { claimedNames } from '../apis/flagger/v1beta1/validate.ts';
 import { isRecord } from '../kube/json.ts';
 import type { KubeObject } from '../kube/objects.ts';
 import type { Blocker } from './status.ts';
 
 /** Reason of the blocker set on the newer of two Canaries that point at the same workload. */
 export const DUPLICATE_TARGET = 'DuplicateTarget';
+/** Reason of the blocker set on the newer of two Canaries that would create or drive an object of the same name. */
+export const SERVICE_CONFLICT = 'ServiceConflict';
 /** Reason of the blocker set with `-no-cross-namespace-refs` on a reference to another namespace. */
 export const CROSS_NAMESPACE_REF = 'CrossNamespaceReference';
 
@@ -27,7 +30,8 @@ export interface VerifierOptions {
 export function createVerifier(options: VerifierOptions): (canary: Canary) => Blocker | undefined {
   return (canary) =>
     (options.noCrossNamespaceRefs ? crossNamespaceBlocker(canary) : undefined) ??
-    duplicateTargetBlocker(canary, options.canaries(canary.metadata.namespace ?? ''));
+    duplicateTargetBlocker(canary, options.canaries(canary.metadata.namespace ?? '')) ??
+    nameConflictBlocker(canary, options.canaries(canary.metadata.namespace ?? ''));
 }
 
 function analysisOf(canary: Canary): CanaryAnalysis | undefined {
@@ -113,5 +117,30 @@ export function duplicateTargetBlocker(canary: Canary, others: readonly KubeObje
     message:
       `${mine.kind} ${mine.name}.${ns} is already the target of Canary ${oldest.metadata.name}.${ns}; ` +
       `this Canary is ignored until the other is deleted or one of them targets another workload`,
+  };
+}
+
+/**
+ * Two Canaries whose generated objects share a name (e.g. `service.name: a-primary` next to a
+ * Canary whose apex is `a`) would take each other's Services, primary or route. The newer one (by
+ * creationTimestamp, then name) is blocked with {@link SERVICE_CONFLICT} before it creates
+ * anything, whichever is processed first; the older keeps its objects.
+ */
+export function nameConflictBlocker(canary: Canary, others: readonly KubeObject[]): Blocker | undefined {
+  const mine = new Set(claimedNames(canary.spec));
+  const ns = canary.metadata.namespace ?? '';
+  let found: { other: KubeObject; name: string } | undefined;
+  for (const other of others) {
+    if (other.metadata.name === canary.metadata.name || (other.metadata.namespace ?? '') !== ns) continue;
+    if (!olderThan(other, canary) || (found && !olderThan(other, found.other))) continue;
+    const name = claimedNames((other as { spec?: unknown }).spec).find((n) => mine.has(n));
+    if (name !== undefined) found = { other, name };
+  }
+  if (!found) return undefined;
+  return {
+    reason: SERVICE_CONFLICT,
+    message:
+      `${found.name.replace('/', ' ')}.${ns} belongs to Canary ${found.other.metadata.name}.${ns}; ` +
+      `this Canary creates nothing until the other is deleted or one of them uses another service.name or target`,
   };
 }

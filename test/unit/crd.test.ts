@@ -639,6 +639,16 @@ describe('schema and parser agree', () => {
     ['spec.analysis.webhooks.0.url', undefined, 'istioCanary'],
     ['spec.analysis.alerts.0.severity', 'critical', 'istioCanary'],
     ['spec.service.port', undefined, 'istioCanary'],
+    ['spec.service.port', -1, 'istioCanary'],
+    ['spec.service.port', 0, 'istioCanary'],
+    ['spec.service.port', 70000, 'istioCanary'],
+    ['spec.service.port', 2147483647, 'istioCanary'],
+    ['spec.analysis.stepWeight', -5, 'istioCanary'],
+    ['spec.analysis.maxWeight', -1, 'istioCanary'],
+    ['spec.analysis.maxWeight', 150, 'istioCanary'],
+    ['spec.analysis.stepWeights', [0, 50], 'stepWeights'],
+    ['spec.analysis.stepWeightPromotion', -10, 'istioCanary'],
+    ['spec.analysis.iterations', -1, 'blueGreen'],
     ['spec.service.targetPort', true, 'istioCanary'],
     ['spec.service.trafficPolicy.loadBalancer', { localityLbSetting: { enabled: true } }, 'istioCanary'],
     ['spec.service.match.0.uri', { exact: '/', regex: '.*' }, 'abTesting'],
@@ -655,7 +665,9 @@ describe('schema and parser agree', () => {
 
   it.each<[string, unknown, ExampleName]>([
     ['spec.analysis.stepWeights', [30, 20], 'stepWeights'],
-    ['spec.analysis.maxWeight', 150, 'istioCanary'],
+    ['spec.service.targetPort', 70000, 'istioCanary'],
+    ['spec.service.targetPort', -1, 'istioCanary'],
+    ['spec.service.targetPort', 'Not_A_Port_Name', 'istioCanary'],
     ['spec.analysis.sessionAffinity.primaryCookieName', 'flagger-cookie', 'gatewayApi'],
     ['spec.analysis.webhooks.0.url', 'flagger-loadtester', 'istioCanary'],
   ])('only the parser rejects %s = %j (checks Flagger makes in code)', (path, value, base) => {

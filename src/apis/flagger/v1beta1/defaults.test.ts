@@ -23,23 +23,11 @@ import {
   webhookTimeoutMs,
 } from './defaults.ts';
 import { ValidationError } from './errors.ts';
-import { example } from './examples.fixture.ts';
+import { example, minimalCanary } from './examples.fixture.ts';
 import { parseAlertProvider, parseCanary } from './parse.ts';
-import type { AlertProvider, Canary, CanaryAnalysis, CanarySpec } from './types.ts';
+import type { AlertProvider, CanaryAnalysis } from './types.ts';
 
-/** A minimal valid canary with the given analysis and extra spec fields. */
-function canary(analysis: CanaryAnalysis | undefined, spec: Partial<CanarySpec> = {}): Canary {
-  return {
-    apiVersion: 'flagger.app/v1beta1',
-    kind: 'Canary',
-    metadata: { name: 'podinfo', namespace: 'test' },
-    spec: {
-      targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'podinfo' },
-      ...(analysis === undefined ? {} : { analysis }),
-      ...spec,
-    },
-  };
-}
+const canary = minimalCanary;
 
 describe('parseDuration', () => {
   it.each([

@@ -1,3 +1,4 @@
+import type { Canary, CanaryAnalysis, CanarySpec } from './types.ts';
 /**
  * Realistic Flagger manifests for tests, in the shapes Flagger's documentation teaches (podinfo
  * canary, A/B testing, Blue/Green, Gateway API, Knative, NGINX), written as YAML as a user would.
@@ -457,4 +458,18 @@ export function withField(obj: Record<string, unknown>, path: string, value: unk
   if (value === undefined) delete node[last];
   else node[last] = value;
   return copy;
+}
+
+/** A minimal valid Canary of `podinfo` in `test` with the given analysis and extra spec fields. */
+export function minimalCanary(analysis: CanaryAnalysis | undefined, spec: Partial<CanarySpec> = {}): Canary {
+  return {
+    apiVersion: 'flagger.app/v1beta1',
+    kind: 'Canary',
+    metadata: { name: 'podinfo', namespace: 'test' },
+    spec: {
+      targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'podinfo' },
+      ...(analysis === undefined ? {} : { analysis }),
+      ...spec,
+    },
+  };
 }

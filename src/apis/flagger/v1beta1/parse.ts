@@ -131,6 +131,31 @@ const gatewaySectionName = string({
   pattern: /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/,
 });
 const portNumber = integer({ minimum: 1, maximum: 65535 });
+const nonNegative = integer({ minimum: 0 });
+
+/** IANA_SVC_NAME, the rule the API server applies to a named Service targetPort. */
+const portNamePattern = /^(?=.*[a-z])[a-z0-9]([a-z0-9-]{0,13}[a-z0-9])?$/;
+
+/**
+ * `service.targetPort` as the API server would accept it on a Service: 0 (unset: the port), a
+ * port number, or a port name. Anything else would be refused at every tick.
+ */
+const targetPortRule: Check<CanaryService> = (service, path) => {
+  const target = service.targetPort;
+  const at = fieldPath(path, 'targetPort');
+  if (typeof target === 'number' && (target < 0 || target > 65535)) {
+    return [{ path: at, message: `must be a port number within 1..65535 (or 0 for the port), got ${target}` }];
+  }
+  if (typeof target === 'string' && target !== '' && !portNamePattern.test(target)) {
+    return [
+      {
+        path: at,
+        message: `must be a port name (IANA_SVC_NAME: at most 15 lowercase letters, digits and '-', with a letter), got ${JSON.stringify(target)}`,
+      },
+    ];
+  }
+  return [];
+};
 
 // --- metadata -------------------------------------------------------------------------------
 
@@ -334,7 +359,7 @@ const trafficPolicy = object<TrafficPolicy>(
 const customMetadata = object<CustomMetadata>({}, { labels: stringMap, annotations: stringMap });
 
 const canaryService = object<CanaryService>(
-  { port: int },
+  { port: portNumber },
   {
     name: str,
     portName: str,
@@ -363,6 +388,7 @@ const canaryService = object<CanaryService>(
     canary: customMetadata,
     unmanagedMetadata: object<UnmanagedMetadata>({}, { labels: strings, annotations: strings }),
   },
+  targetPortRule,
 );
 
 // --- analysis -------------------------------------------------------------------------------
@@ -468,11 +494,11 @@ const analysis: Decoder<CanaryAnalysis> = object<CanaryAnalysis>(
   {
     interval: duration,
     threshold: int,
-    iterations: int,
+    iterations: nonNegative,
     maxWeight: integer({ minimum: 0, maximum: 100 }),
-    stepWeight: int,
+    stepWeight: nonNegative,
     stepWeights: array(int),
-    stepWeightPromotion: int,
+    stepWeightPromotion: nonNegative,
     mirror: bool,
     mirrorWeight: int,
     primaryReadyThreshold: int,
