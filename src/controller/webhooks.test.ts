@@ -417,7 +417,7 @@ describe('headersSecretRef (Flagger #1192)', () => {
     const value = 'p@ss/word+1';
     const body = `${Buffer.from(value).toString('base64')} ${encodeURIComponent(value)}`;
     const res = await echoed(403, body, { 'X-Api-Key': value });
-    expect(res.message).toMatch(/^HTTP 403 Forbidden: <redacted>=* <redacted>$/);
+    expect(res.message).toBe('HTTP 403 Forbidden: <redacted> <redacted>');
   });
 
   it('fails without calling when the Secret is missing or no cache is given', async () => {

@@ -31,6 +31,7 @@ describe('secretForms', () => {
       'p%22w%2F1',
       'p\\"w/1',
       b64('alice:p"w/1'),
+      'alice:p"w/1',
     ]) {
       expect(forms).toContain(f);
     }

@@ -42,9 +42,8 @@ const MAX_PAIRED_VALUES = 16;
 /**
  * Every form in which a server may quote a secret back: the value (trimmed, and without the
  * trailing newline `echo > file` leaves), each word of {@link MIN_SECRET_WORD} characters or more
- * except auth schemes, its base64 (standard and URL-safe, unpadded, so that padded forms are covered
- * too), its URL and JSON escapes, the string leaves of a JSON object value (a service account
- * key), and the Basic credentials `base64(a:b)` of every ordered pair of values (user, password).
+ * except auth schemes, its base64 (standard and URL-safe, padded and not), its URL and JSON escapes, the string leaves of a JSON object value (a service account
+ * key), and the Basic credentials `a:b` (and their encodings) of every ordered pair of values.
  */
 export function secretForms(values: Iterable<string>): Set<string> {
   const whole = new Set<string>();
@@ -63,7 +62,7 @@ export function secretForms(values: Iterable<string>): Set<string> {
   for (const v of whole) for (const f of encodings(v)) forms.add(f);
   const list = [...whole];
   if (list.length <= MAX_PAIRED_VALUES) {
-    for (const a of list) for (const b of list) if (a !== b) forms.add(base64(`${a}:${b}`));
+    for (const a of list) for (const b of list) if (a !== b) for (const f of encodings(`${a}:${b}`)) forms.add(f);
   }
   for (const f of forms) if (f.length < MIN_SECRET_LENGTH) forms.delete(f);
   return forms;
@@ -87,13 +86,14 @@ export function quoteRedacted(text: string, redact: Redactor, max: number): stri
 }
 
 function encodings(v: string): string[] {
-  const b64 = base64(v);
-  return [v, b64, b64.replace(/\+/g, '-').replace(/\//g, '_'), encodeURIComponent(v), JSON.stringify(v).slice(1, -1)];
+  const b64 = Buffer.from(v, 'utf8').toString('base64');
+  const url = b64.replace(/\+/g, '-').replace(/\//g, '_');
+  // Padded and unpadded: the padded form goes first (longest first), the unpadded one catches the rest.
+  return [v, b64, unpadded(b64), url, unpadded(url), encodeURIComponent(v), JSON.stringify(v).slice(1, -1)];
 }
 
-/** Unpadded base64: a prefix of the padded form, so redacting it removes both. */
-function base64(v: string): string {
-  return Buffer.from(v, 'utf8').toString('base64').replace(/=+$/, '');
+function unpadded(b64: string): string {
+  return b64.replace(/=+$/, '');
 }
 
 /** The string leaves of `v` when it is a JSON object or array; none otherwise. */
