@@ -165,6 +165,31 @@ describe('metrics provider errors never quote credentials', () => {
     },
   );
 
+  it('leaves answers that quote no credential intact, so queries still return their values', async () => {
+    const ok = await startServer((_req, res) =>
+      json(res, 200, {
+        status: 'success',
+        data: { resultType: 'vector', result: [{ metric: { job: 'fledge' }, value: [1, '99.5'] }] },
+      }),
+    );
+    try {
+      const provider = createProvider(
+        {
+          provider: { type: 'prometheus', address: ok.url },
+          credentials: { username: 'fledge', password: 'correct horse battery staple' },
+          metricInterval: '1m',
+        },
+        { http },
+      );
+      await expect(provider.runQuery(testCtx(), 'up')).resolves.toBe(99.5);
+      expect(ok.requests[0]?.headers.authorization).toBe(
+        `Basic ${Buffer.from('fledge:correct horse battery staple').toString('base64')}`,
+      );
+    } finally {
+      await ok.close();
+    }
+  });
+
   it('covers a provider error thrown without any HTTP answer, keeping its class and dropping its cause', async () => {
     const secret = 'hunter2-secret';
     const inner: MetricsProvider = {
