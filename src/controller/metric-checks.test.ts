@@ -88,6 +88,26 @@ const HTTP_SAMPLES =
 const queries = (s: TestServer): string[] =>
   s.requests.map((r) => new URL(r.url, 'http://x').searchParams.get('query') ?? '');
 
+describe('DefaultMetricChecker metrics server credentials', () => {
+  it('redacts the userinfo of -metrics-server from build and query errors', async () => {
+    const metric = [{ name: 'request-success-rate', thresholdRange: { min: 99 } }];
+    const [bad] = await checker({ metricsServer: 'ftp://reader:S3cr3t-pw@prom' }).evaluate(
+      testCtx(),
+      newCanary(metric),
+    );
+    expect(bad?.result.message).toContain('Error building Prometheus client for ftp://<redacted>@prom');
+    const prom = await startServer((req, res) => {
+      res.writeHead(401);
+      res.end(`denied ${req.headers.authorization ?? ''} for reader:S3cr3t-pw`);
+    });
+    servers.push(prom);
+    const withUser = prom.url.replace('http://', 'http://reader:S3cr3t-pw@');
+    const [denied] = await checker({ metricsServer: withUser }).evaluate(testCtx(), newCanary(metric));
+    expect(denied?.result.message).toContain('Status 401 Unauthorized: denied Basic <redacted> for <redacted>');
+    expect(JSON.stringify(denied)).not.toContain('S3cr3t');
+  });
+});
+
 describe('DefaultMetricChecker builtin metrics', () => {
   it('passes a success rate within range and records the sample', async () => {
     const prom = await prometheus(() => 99.5);

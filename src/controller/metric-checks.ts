@@ -18,9 +18,10 @@ import type { Informer } from '../kube/port.ts';
 import { observerFor } from '../metrics/observers/factory.ts';
 import type { MetricModel, Observer } from '../metrics/observers/observer.ts';
 import { renderQuery } from '../metrics/observers/render.ts';
+import { secretRedactor } from '../http/redact.ts';
 import { NoValuesFoundError } from '../metrics/providers/errors.ts';
 import { type ProviderConfig, type ProviderDeps, createProvider } from '../metrics/providers/factory.ts';
-import { PrometheusProvider } from '../metrics/providers/prometheus.ts';
+import { providerSecrets } from '../metrics/providers/redaction.ts';
 import type { MetricsProvider } from '../metrics/providers/provider.ts';
 import type { Ctx } from '../core/context.ts';
 import type { CheckResult } from './ports.ts';
@@ -360,7 +361,7 @@ class Session {
   readonly provider: string;
   readonly #o: MetricCheckerOptions;
   readonly #server: string;
-  #prometheus: PrometheusProvider | undefined;
+  #prometheus: MetricsProvider | undefined;
   #observer: Observer | undefined;
 
   constructor(o: MetricCheckerOptions, canary: Canary) {
@@ -373,12 +374,17 @@ class Session {
   }
 
   /** Throws MetricFailure when the metrics server address is invalid. */
-  prometheus(): PrometheusProvider {
+  prometheus(): MetricsProvider {
     if (this.#prometheus === undefined) {
+      // Through the factory, so a user:password in -metrics-server is redacted like a template's Secret.
       try {
-        this.#prometheus = new PrometheusProvider({ address: this.#server }, this.#o.http);
+        this.#prometheus = createProvider(
+          { provider: { type: 'prometheus', address: this.#server }, credentials: undefined, metricInterval: '1m' },
+          { http: this.#o.http },
+        );
       } catch (err) {
-        throw new MetricFailure(`Error building Prometheus client for ${this.#server} ${errorText(err)}`);
+        const server = secretRedactor(providerSecrets(undefined, this.#server))(this.#server);
+        throw new MetricFailure(`Error building Prometheus client for ${server} ${errorText(err)}`);
       }
     }
     return this.#prometheus;

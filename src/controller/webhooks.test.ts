@@ -5,7 +5,14 @@ import { type Handler, type TestServer, startHttpsServer, startServer, testCtx }
 import type { KubeObject, ObjectKey } from '../kube/objects.ts';
 import { createLogger } from '../log/logger.ts';
 import type { Ctx } from '../core/context.ts';
-import { callWebhook, canaryChecksum, eventMetadata, webhookHeaders, webhookPayload } from './webhooks.ts';
+import {
+  type WebhookResult,
+  callWebhook,
+  canaryChecksum,
+  eventMetadata,
+  webhookHeaders,
+  webhookPayload,
+} from './webhooks.ts';
 
 const http = createHttpClient();
 const noDelay = (): number => 1;
@@ -377,20 +384,40 @@ describe('headersSecretRef (Flagger #1192)', () => {
     expect(res.message).not.toContain('s3cr3t');
   });
 
-  it('redacts a rejected credential that the server echoes back', async () => {
-    const server = await serve(answer(401, `token "s3cr3t-t0ken-value" rejected (${TOKEN})`));
-    const res = await callWebhook(testCtx(), {
+  /** Calls a hook whose server answers `code` with `body`, with `headers` from the hook's Secret. */
+  async function echoed(code: number, body: string, headers: Record<string, string>): Promise<WebhookResult> {
+    const server = await serve(answer(code, body));
+    return callWebhook(testCtx(), {
       canary: newCanary(status),
       phase: 'Progressing',
       hook: hook(server.url),
       http,
-      secrets: secretsOf([secret('hook-auth', 'test', { Authorization: TOKEN })]),
+      secrets: secretsOf([secret('hook-auth', 'test', headers)]),
     });
+  }
+
+  it('redacts a rejected credential that the server echoes back', async () => {
+    const res = await echoed(401, `token "s3cr3t-t0ken-value" rejected (${TOKEN})`, { Authorization: TOKEN });
     expect(res).toEqual({
       ok: false,
       status: 401,
       message: 'HTTP 401 Unauthorized: token "<redacted>" rejected (<redacted>)',
     });
+  });
+
+  it('redacts an echoed credential that the 200-character cut would split, leaving no prefix of it', async () => {
+    const token = 'Bearer WHTOKabcdefghijklmnopqrstuvwxyz0123456789';
+    // The token starts 13 characters before the cut: cutting first kept `Bearer WHTOK`.
+    const res = await echoed(401, `${'x'.repeat(187)}${token} rejected`, { Authorization: token });
+    expect(res.message).toBe(`HTTP 401 Unauthorized: ${'x'.repeat(187)}<redacted> re...`);
+    expect(res.message).not.toContain('WHTOK');
+  });
+
+  it('redacts base64 and URL-escaped echoes of a header value', async () => {
+    const value = 'p@ss/word+1';
+    const body = `${Buffer.from(value).toString('base64')} ${encodeURIComponent(value)}`;
+    const res = await echoed(403, body, { 'X-Api-Key': value });
+    expect(res.message).toBe('HTTP 403 Forbidden: <redacted> <redacted>');
   });
 
   it('fails without calling when the Secret is missing or no cache is given', async () => {

@@ -18,7 +18,7 @@ import { webhookTimeoutMs } from '../apis/flagger/v1beta1/defaults.ts';
 import { ValidationError } from '../apis/flagger/v1beta1/errors.ts';
 import type { Canary, CanaryPhase, CanaryWebhook } from '../apis/flagger/v1beta1/types.ts';
 import { type HttpClient, type HttpResponse, HttpAbortedError, HttpNetworkError } from '../http/client.ts';
-import { redactSecrets } from '../http/redact.ts';
+import { type Redactor, quoteRedacted, secretRedactor } from '../http/redact.ts';
 import { isRecord } from '../kube/json.ts';
 import type { Informer } from '../kube/port.ts';
 import type { Ctx } from '../core/context.ts';
@@ -135,6 +135,7 @@ export async function callWebhook(ctx: Ctx, call: WebhookCall): Promise<WebhookR
   const retries = Math.max(0, Math.trunc(hook.retries ?? 0));
   const delay = call.retryDelayMs ?? defaultRetryDelay;
   const log = ctx.log.child({ webhook: hook.name });
+  const redact = secretRedactor(Object.values(extraHeaders));
 
   let last: WebhookResult = { ok: false, message: 'not called' };
   for (let attempt = 1; attempt <= retries + 1; attempt++) {
@@ -160,7 +161,7 @@ export async function callWebhook(ctx: Ctx, call: WebhookCall): Promise<WebhookR
     last = {
       ok: false,
       status: res.status,
-      message: withAttempts(redactValues(statusMessage(res), Object.values(extraHeaders)), attempt),
+      message: withAttempts(statusMessage(res, redact), attempt),
     };
     log.debug('webhook answered an error status', { attempt, status: res.status });
     if (!retryable(res.status)) break;
@@ -205,30 +206,16 @@ export function webhookHeaders(
   return headers;
 }
 
-/** `HTTP 500 Internal Server Error: <first 200 characters of the body>`. */
-function statusMessage(res: HttpResponse): string {
-  const text = res.statusText || STATUS_CODES[res.status] || '';
-  const head = `HTTP ${res.status}${text ? ` ${text}` : ''}`;
-  const body = res.body.trim();
-  if (body === '') return head;
-  return `${head}: ${body.length > MAX_BODY_IN_MESSAGE ? `${body.slice(0, MAX_BODY_IN_MESSAGE)}...` : body}`;
-}
-
-/** Auth schemes that precede a credential in a header value; not secrets themselves. */
-const AUTH_SCHEMES = new Set(['bearer', 'basic', 'token', 'digest', 'apikey']);
-
 /**
- * Removes secret header values, and each word of 6 characters or more in them (the token of
- * `Bearer <token>`), from text a server sent back: a server that echoes a rejected credential must
- * not put it into Events, status or alerts.
+ * `HTTP 500 Internal Server Error: <first 200 characters of the body>`, the body scrubbed of the
+ * secret header values before it is cut: a server that echoes a rejected credential must not put
+ * it, or its first characters, into Events, status or alerts.
  */
-export function redactValues(text: string, values: readonly string[]): string {
-  const secrets = new Set<string>();
-  for (const v of values) {
-    if (v.trim().length >= 4) secrets.add(v.trim());
-    for (const word of v.split(/\s+/)) if (word.length >= 6 && !AUTH_SCHEMES.has(word.toLowerCase())) secrets.add(word);
-  }
-  return redactSecrets(text, secrets);
+function statusMessage(res: HttpResponse, redact: Redactor): string {
+  const text = res.statusText || STATUS_CODES[res.status] || '';
+  const head = `HTTP ${res.status}${text ? ` ${redact(text)}` : ''}`;
+  const body = quoteRedacted(res.body, redact, MAX_BODY_IN_MESSAGE);
+  return body === '' ? head : `${head}: ${body}`;
 }
 
 function withAttempts(message: string, attempt: number): string {

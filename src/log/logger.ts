@@ -3,15 +3,52 @@
 export type Level = 'debug' | 'info' | 'warn' | 'error';
 const order: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
-export type Fields = Readonly<Record<string, unknown>>;
+/**
+ * Keys with one meaning on every line, so that filtering by them finds every line: a field may set
+ * them only to a value of this type (`{ canary: 30 }` does not compile; a weight is `canaryWeight`).
+ */
+export interface KnownFields {
+  /** Component that wrote the line: `controller`, `kube`, `http`. */
+  readonly logger: string;
+  /** Name of the Canary the line is about. */
+  readonly canary: string;
+  /** Namespace of the Canary the line is about (or of the object, when there is no Canary). */
+  readonly namespace: string;
+  /** Controller of the line's object: `Deployment`, `HTTPRoute`. */
+  readonly controller: string;
+  /** Name of the Kubernetes object the line is about (a primary, a Service, an HTTPRoute). */
+  readonly object: string;
+  /** Name of the analysis webhook the line is about. */
+  readonly webhook: string;
+}
 
-export interface Logger {
-  debug(msg: string, fields?: Fields): void;
-  info(msg: string, fields?: Fields): void;
-  warn(msg: string, fields?: Fields): void;
-  error(msg: string, fields?: Fields): void;
+export type KnownKey = keyof KnownFields;
+/** Keys the logger writes itself. */
+type WrittenKey = 'ts' | 'level' | 'msg';
+
+/**
+ * The fields of one line or binding. {@link KnownFields} keys have their fixed types (undefined
+ * leaves them out), keys already bound by {@link Logger.child} (`Bound`) and the logger's own keys
+ * can't be set, any other key may hold anything (an `Error` is logged as its message, type and causes).
+ */
+export type Fields<Bound extends KnownKey = never> = {
+  readonly [K in Exclude<KnownKey, Bound>]?: KnownFields[K] | undefined;
+} & {
+  readonly [K in Bound | WrittenKey]?: never;
+} & { readonly [key: string]: unknown };
+
+/**
+ * A logger whose lines carry the fields bound with {@link Logger.child}. A bound key keeps its
+ * value: the compiler rejects a call that sets it again, and at run time such a value goes under
+ * `shadowed` instead of replacing it. `logger` alone may be bound again (a sub-component's name).
+ */
+export interface Logger<Bound extends KnownKey = never> {
+  debug(msg: string, fields?: Fields<Bound>): void;
+  info(msg: string, fields?: Fields<Bound>): void;
+  warn(msg: string, fields?: Fields<Bound>): void;
+  error(msg: string, fields?: Fields<Bound>): void;
   /** A logger that adds `fields` to every line (e.g. `{ canary, namespace }`). */
-  child(fields: Fields): Logger;
+  child<F extends Fields<Bound>>(fields: F): Logger<Bound | Exclude<keyof F & KnownKey, 'logger'>>;
 }
 
 export interface LoggerOptions {
@@ -29,13 +66,15 @@ function errorFields(value: unknown): unknown {
   return value;
 }
 
+const WRITTEN: ReadonlySet<string> = new Set<WrittenKey>(['ts', 'level', 'msg']);
+
 class JsonLogger implements Logger {
   readonly #min: number;
-  readonly #base: Fields;
+  readonly #base: Readonly<Record<string, unknown>>;
   readonly #write: (line: string) => void;
   readonly #options: LoggerOptions;
 
-  constructor(options: LoggerOptions, base: Fields) {
+  constructor(options: LoggerOptions, base: Readonly<Record<string, unknown>>) {
     this.#options = options;
     this.#min = order[options.level ?? 'info'];
     this.#base = base;
@@ -45,7 +84,13 @@ class JsonLogger implements Logger {
   #log(level: Level, msg: string, fields?: Fields): void {
     if (order[level] < this.#min) return;
     const line: Record<string, unknown> = { ts: new Date().toISOString(), level, msg, ...this.#base };
-    if (fields) for (const [k, v] of Object.entries(fields)) line[k] = errorFields(v);
+    let shadowed: Record<string, unknown> | undefined;
+    for (const [k, v] of Object.entries(fields ?? {})) {
+      // A bound or written key keeps its value: a call must not change what filtering by it finds.
+      if (Object.hasOwn(line, k)) (shadowed ??= {})[k] = errorFields(v);
+      else line[k] = errorFields(v);
+    }
+    if (shadowed !== undefined) line['shadowed'] = shadowed;
     this.#write(JSON.stringify(line));
   }
 
@@ -62,7 +107,12 @@ class JsonLogger implements Logger {
     this.#log('error', msg, fields);
   }
   child(fields: Fields): Logger {
-    return new JsonLogger(this.#options, { ...this.#base, ...fields });
+    const base: Record<string, unknown> = { ...this.#base };
+    for (const [k, v] of Object.entries(fields)) {
+      if (WRITTEN.has(k) || (k !== 'logger' && Object.hasOwn(base, k))) continue;
+      base[k] = v;
+    }
+    return new JsonLogger(this.#options, base);
   }
 }
 

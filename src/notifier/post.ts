@@ -8,7 +8,7 @@
  */
 import type { Ctx } from '../core/context.ts';
 import { type HttpClient, redactUrl } from '../http/client.ts';
-import { redactSecrets } from '../http/redact.ts';
+import { quoteRedacted, redactSecrets } from '../http/redact.ts';
 import { OperatorError } from '../core/errors.ts';
 
 /** Deadline of one notification (Flagger: 5 s). */
@@ -61,7 +61,7 @@ export async function postJson(ctx: Ctx, http: HttpClient, target: PostTarget, p
     throw new NotifierError(`${where} failed: ${message}`, { cause: err });
   }
   if (res.status < 200 || res.status >= 300) {
-    const body = scrub(res.body, target).slice(0, MAX_BODY_IN_ERROR).trim();
+    const body = quoteRedacted(res.body, (text) => scrub(text, target), MAX_BODY_IN_ERROR);
     throw new NotifierError(`${where} failed: bad response ${res.status}${body === '' ? '' : `: ${body}`}`);
   }
   return res.body;

@@ -60,7 +60,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   if (code !== 0) {
     throw new Error(`test/cluster/up.sh failed (exit ${code}); see its output above and test/cluster/README.md`);
   }
-  const info = readClusterInfo(path.join(process.env.FLEDGE_STATE ?? path.join(root, '.fledge'), 'cluster/cluster.json'));
+  const info = readClusterInfo(
+    path.join(process.env.FLEDGE_STATE ?? path.join(root, '.fledge'), 'cluster/cluster.json'),
+  );
 
   // Child processes of the tests (kubectl, the operator under test) get this cluster by default;
   // the workers are started after global setup and inherit this environment.

@@ -13,6 +13,8 @@ import { KeptnProvider } from './keptn.ts';
 import { FakeKube } from '../../kube/fake.ts';
 import { NewRelicProvider } from './newrelic.ts';
 import { PrometheusProvider } from './prometheus.ts';
+import type { MetricsProvider } from './provider.ts';
+import type { RedactingProvider } from './redaction.ts';
 import { SplunkProvider } from './splunk.ts';
 import { StackdriverProvider } from './stackdriver.ts';
 
@@ -22,6 +24,9 @@ const config = (provider: MetricTemplateProvider, credentials?: Record<string, s
   credentials,
   metricInterval: '1m',
 });
+
+/** The provider inside the factory's redacting wrapper. */
+const unwrap = (p: RedactingProvider): MetricsProvider => p.inner;
 
 describe('createProvider', () => {
   it.each([
@@ -36,7 +41,7 @@ describe('createProvider', () => {
     [{ type: 'stackdriver' }, { project: 'p' }, StackdriverProvider],
     [{ type: 'splunk', address: 'https://api.us1.signalfx.com' }, { sf_token_key: 't' }, SplunkProvider],
   ] as const)('builds %o', (provider, credentials, type) => {
-    expect(createProvider(config(provider, credentials), deps)).toBeInstanceOf(type);
+    expect(unwrap(createProvider(config(provider, credentials), deps))).toBeInstanceOf(type);
   });
 
   it('has a builder for every provider type of the CRD; invalid options say so', () => {
@@ -51,7 +56,9 @@ describe('createProvider', () => {
     expect(() => createProvider(config({ type: 'keptn' }), deps)).toThrow(
       'provider keptn needs a Kubernetes client, which is not configured',
     );
-    expect(createProvider(config({ type: 'keptn' }), { ...deps, kube: new FakeKube() })).toBeInstanceOf(KeptnProvider);
+    expect(unwrap(createProvider(config({ type: 'keptn' }), { ...deps, kube: new FakeKube() }))).toBeInstanceOf(
+      KeptnProvider,
+    );
   });
 
   it('never falls back to Prometheus for an unknown type', () => {

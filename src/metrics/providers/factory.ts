@@ -3,6 +3,9 @@
  * over the CRD's provider types; unlike Flagger, an unknown type is an error, never a silent
  * fallback to Prometheus. Constructors validate their options (address, Secret keys, interval)
  * and throw ProviderError naming what is missing, never a credential's value.
+ *
+ * Every provider is built here with a redacting HTTP client and wrapped in a redacting provider
+ * (./redaction.ts), so no provider type, present or future, can quote a credential in an error.
  */
 import {
   type MetricProviderType,
@@ -10,6 +13,7 @@ import {
   isMetricProviderType,
 } from '../../apis/flagger/v1beta1/types.ts';
 import type { HttpClient } from '../../http/client.ts';
+import { secretRedactor } from '../../http/redact.ts';
 import type { KubeClient } from '../../kube/port.ts';
 import { CloudWatchProvider } from './cloudwatch.ts';
 import { DatadogProvider } from './datadog.ts';
@@ -22,6 +26,13 @@ import { KeptnProvider } from './keptn.ts';
 import { NewRelicProvider } from './newrelic.ts';
 import { PrometheusProvider, prometheusCredentials } from './prometheus.ts';
 import type { MetricsProvider } from './provider.ts';
+import {
+  type RedactingProvider,
+  providerSecrets,
+  redactedError,
+  redactingHttp,
+  redactingProvider,
+} from './redaction.ts';
 import { SplunkProvider } from './splunk.ts';
 import { StackdriverProvider } from './stackdriver.ts';
 
@@ -134,9 +145,21 @@ const builders = {
   },
 } satisfies Record<MetricProviderType, Builder>;
 
-/** The provider of a template; throws ProviderError for an unknown type or invalid options. */
-export function createProvider(config: ProviderConfig, deps: ProviderDeps): MetricsProvider {
+/**
+ * The provider of a template; throws ProviderError for an unknown type or invalid options. Neither
+ * those errors nor any the provider throws later quote a value of the template's Secret or the
+ * address's userinfo, in any form (see redaction.ts).
+ */
+export function createProvider(config: ProviderConfig, deps: ProviderDeps): RedactingProvider {
   const type: string = config.provider.type;
   if (!isMetricProviderType(type)) throw new ProviderError(`unknown metrics provider type "${type}"`);
-  return builders[type](config, deps);
+  const secrets = providerSecrets(config.credentials, config.provider.address);
+  const redact = secretRedactor(secrets);
+  let provider: MetricsProvider;
+  try {
+    provider = builders[type](config, { ...deps, http: redactingHttp(deps.http, secrets) });
+  } catch (err) {
+    throw redactedError(err, redact);
+  }
+  return redactingProvider(provider, redact);
 }

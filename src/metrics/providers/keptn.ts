@@ -148,7 +148,7 @@ export class KeptnProvider implements MetricsProvider {
       }
     } finally {
       await this.#o.kube.delete(keptnAnalysisType, key).catch((err: unknown) => {
-        ctx.log.warn('could not delete Keptn Analysis', { namespace: q.namespace, name, error: errText(err) });
+        ctx.log.warn('could not delete Keptn Analysis', { object: `${q.namespace}/${name}`, error: errText(err) });
       });
     }
   }
