@@ -492,6 +492,12 @@ describe('fledge-loadtester HTTP API: hostile clients', () => {
     expect(c.received()).toMatch(/^HTTP\/1\.1 408 /);
   });
 
+  it('lets a blocking task answer after the request timeout: it bounds receiving the request only', async () => {
+    const h = await start({ allow: ['sh -c .*'], listen: { requestTimeoutMs: 200, headersTimeoutMs: 200 } });
+    const res = await h.post('/', task({ type: 'bash', cmd: `sh -c 'sleep 0.8; echo done'`, returnCmdOutput: 'true' }));
+    expect(res).toEqual({ status: 200, text: 'done\n' });
+  });
+
   it('closes a connection whose headers dribble in slower than the headers timeout', async () => {
     const h = await start({ listen: { headersTimeoutMs: 200, requestTimeoutMs: 300 } });
     const c = await raw(h.url, 'POST /gate/check HTTP/1.1\r\nX-Slow: ');
