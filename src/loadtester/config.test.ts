@@ -95,3 +95,61 @@ describe('parseLoadtesterConfig', () => {
     expect(text).toContain('[env LOADTESTER_TOKEN]');
   });
 });
+
+describe('parseLoadtesterConfig: token scope, load bounds and connections', () => {
+  it('defaults to -token-scope=webhooks, open in-cluster load tests and bounded runs', () => {
+    const c = ok([], { POD_NAMESPACE: 'lt' });
+    expect(c.tokenScope).toBe('webhooks');
+    expect(c.load).toEqual({
+      inCluster: true,
+      hosts: undefined,
+      clusterDomain: 'cluster.local',
+      namespace: 'lt',
+      maxConcurrency: 200,
+      maxRate: 5000,
+      maxDurationMs: 1_800_000,
+      maxRuns: 20,
+    });
+    expect(c.maxConnections).toBe(1000);
+  });
+
+  it('parses every flag, and anchors -load-hosts case-insensitively', () => {
+    const c = ok([
+      '-token-scope=all',
+      '-load-in-cluster=false',
+      '-load-hosts=.*\\.example\\.com',
+      '-cluster-domain=corp.internal.',
+      '-load-max-concurrency=10',
+      '-load-max-rate=50',
+      '-load-max-duration=2m',
+      '-load-max-runs=3',
+      '-max-connections=64',
+    ]);
+    expect(c.tokenScope).toBe('all');
+    expect(c.load).toMatchObject({
+      inCluster: false,
+      clusterDomain: 'corp.internal',
+      maxConcurrency: 10,
+      maxRate: 50,
+      maxDurationMs: 120_000,
+      maxRuns: 3,
+    });
+    expect(c.load.hosts?.test('WWW.example.com')).toBe(true);
+    expect(c.load.hosts?.test('example.com.evil')).toBe(false);
+    expect(c.maxConnections).toBe(64);
+    expect(redactedLoadtesterConfig(c)).toMatchObject({
+      tokenScope: 'all',
+      load: { hosts: '^(?:.*\\.example\\.com)$' },
+    });
+  });
+
+  it.each([
+    [['-token-scope=some'], 'flag -token-scope: want all or webhooks'],
+    [['-load-hosts=('], 'flag -load-hosts'],
+    [['-load-max-concurrency=0'], 'flag -load-max-concurrency: want an integer from 1'],
+    [['-load-max-duration=0s'], 'flag -load-max-duration'],
+    [['-max-connections=x'], 'flag -max-connections'],
+  ])('refuses %j', (argv, message) => {
+    expect(err(argv)).toContain(message);
+  });
+});

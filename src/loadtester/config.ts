@@ -1,8 +1,8 @@
 /**
  * Command-line configuration of `fledge-loadtester`, compatible with Flagger's loadtester flags
  * (cmd/loadtester/main.go: `-port`, `-timeout`, `-namespace-regexp`, `-log-level`,
- * `-zap-encoding`, `-zap-replace-globals`) plus Fledge's: `-allow`, `-token`, `-gate-namespace`,
- * `-gate-configmap`, `-kubeconfig`. Go `flag` syntax (`-f v`, `-f=v`, `--f`, booleans `-f`).
+ * `-zap-encoding`, `-zap-replace-globals`) plus Fledge's: `-allow`, `-token`, `-token-scope`,
+ * `-load-*`, `-cluster-domain`, `-max-connections`, `-gate-namespace`, `-gate-configmap`, `-kubeconfig`. Go `flag` syntax (`-f v`, `-f=v`, `--f`, booleans `-f`).
  *
  * Pure: {@link parseLoadtesterConfig} reads only its arguments.
  */
@@ -10,6 +10,7 @@ import { type FlagSpec, flagUsage, parseFlags, parseGoDuration } from '../cli/fl
 import { type Level, isLevel } from '../log/logger.ts';
 import { Allowlist, AllowlistError, splitAllowValue } from './allowlist.ts';
 import { DEFAULT_GATE_CONFIGMAP } from './gates.ts';
+import { DEFAULT_LOAD_POLICY, type LoadPolicy } from './load-policy.ts';
 
 /** The loadtester's settings, after defaults and validation. */
 export interface LoadtesterConfig {
@@ -23,6 +24,12 @@ export interface LoadtesterConfig {
   readonly allowlist: Allowlist;
   /** `-token` or `LOADTESTER_TOKEN`; undefined = no authentication. */
   readonly token: string | undefined;
+  /** `-token-scope`: what the token protects. */
+  readonly tokenScope: TokenScope;
+  /** The built-in generator's open targets and bounds (`-load-*`, `-cluster-domain`). */
+  readonly load: LoadPolicy;
+  /** `-max-connections`: open client connections at once. */
+  readonly maxConnections: number;
   readonly gateNamespace: string;
   readonly gateConfigMap: string;
   readonly kubeconfig: string | undefined;
@@ -31,6 +38,14 @@ export interface LoadtesterConfig {
   /** Accepted flags without effect, for the log. */
   readonly warnings: readonly string[];
 }
+
+/**
+ * What the bearer token protects. `all`: every endpoint but /healthz. `webhooks`: what Flagger's
+ * Canary webhooks call without headers stays open (`/gate/check`, `/rollback/check`,
+ * `/gate/approve`, `/gate/halt`, `/metrics`, and bounded generator runs against open targets);
+ * commands, helm/kubectl/concord/ngrinder tasks, gate open/close and unknown paths need the token.
+ */
+export type TokenScope = 'all' | 'webhooks';
 
 /** A bad command line; exit code 2 with the usage. */
 export class LoadtesterConfigError extends Error {
@@ -68,8 +83,37 @@ const FLAGS: readonly FlagSpec[] = [
     kind: 'string',
     default: '',
     env: 'LOADTESTER_TOKEN',
-    help: 'Require "Authorization: Bearer <token>" on every endpoint but /healthz.',
+    help: 'Require "Authorization: Bearer <token>" (see -token-scope).',
   },
+  {
+    name: 'token-scope',
+    kind: 'string',
+    default: 'webhooks',
+    help: 'What the token protects: "all" (every endpoint but /healthz) or "webhooks" (all but what Flagger\'s header-less webhooks call: gate and rollback checks, /gate/approve, /gate/halt, /metrics, and in-cluster load tests).',
+  },
+  {
+    name: 'load-in-cluster',
+    kind: 'bool',
+    default: 'true',
+    help: 'Run hey and type load against in-cluster hosts (*.svc, *.svc.<cluster-domain>, <service>.<namespace>, <service>) without an -allow entry and without the token.',
+  },
+  {
+    name: 'load-hosts',
+    kind: 'string',
+    default: '',
+    help: 'Regular expression of more host names (matched in full, case-insensitive) that hey and type load may target like in-cluster ones.',
+  },
+  { name: 'cluster-domain', kind: 'string', default: 'cluster.local', help: 'The cluster DNS domain.' },
+  { name: 'load-max-concurrency', kind: 'int', default: '200', help: 'Most workers of one load test (hey -c).' },
+  {
+    name: 'load-max-rate',
+    kind: 'int',
+    default: '5000',
+    help: 'Most requests per second of one load test, in total; a test without a rate runs at most this fast.',
+  },
+  { name: 'load-max-duration', kind: 'duration', default: '30m', help: 'Longest duration of one load test (hey -z).' },
+  { name: 'load-max-runs', kind: 'int', default: '20', help: 'Most load tests running at once.' },
+  { name: 'max-connections', kind: 'int', default: '1000', help: 'Most client connections open at once.' },
   {
     name: 'gate-namespace',
     kind: 'string',
@@ -151,6 +195,38 @@ export function parseLoadtesterConfig(
   if (given.has('zap-replace-globals')) warnings.push('-zap-replace-globals has no effect in fledge-loadtester');
   if (allowlist.empty) warnings.push('no -allow entries: every command is refused (gates work)');
 
+  const tokenScope = str('token-scope');
+  if (tokenScope !== 'all' && tokenScope !== 'webhooks') {
+    errors.push(`invalid value "${tokenScope}" for flag -token-scope: want all or webhooks`);
+  }
+  let hosts: RegExp | undefined;
+  const hostsText = str('load-hosts');
+  if (hostsText !== '') {
+    try {
+      hosts = new RegExp(`^(?:${hostsText})$`, 'i');
+    } catch (err) {
+      errors.push(`invalid value "${hostsText}" for flag -load-hosts: ${err instanceof Error ? err.message : ''}`);
+    }
+  }
+  const clusterDomain = str('cluster-domain').replace(/\.$/, '');
+  if (!K8S_NAME.test(clusterDomain)) errors.push(`invalid value "${clusterDomain}" for flag -cluster-domain`);
+  const maxDurationMs = parseGoDuration(str('load-max-duration'));
+  if (maxDurationMs === undefined || maxDurationMs < 1000) {
+    errors.push(
+      `invalid value "${str('load-max-duration')}" for flag -load-max-duration: want a duration of at least 1s`,
+    );
+  }
+  const load: LoadPolicy = {
+    inCluster: bool('load-in-cluster'),
+    hosts,
+    clusterDomain,
+    namespace: env['POD_NAMESPACE'] || 'default',
+    maxConcurrency: parsed.int('load-max-concurrency', 1, 100_000),
+    maxRate: parsed.int('load-max-rate', 1, 10_000_000),
+    maxDurationMs: maxDurationMs ?? DEFAULT_LOAD_POLICY.maxDurationMs,
+    maxRuns: parsed.int('load-max-runs', 1, 10_000),
+  };
+
   const token = str('token');
   const kubeconfig = str('kubeconfig');
   const config: LoadtesterConfig = {
@@ -160,6 +236,9 @@ export function parseLoadtesterConfig(
     logLevel: isLevel(level) ? level : 'info',
     allowlist,
     token: token === '' ? undefined : token,
+    tokenScope: tokenScope === 'all' ? 'all' : 'webhooks',
+    load,
+    maxConnections: parsed.int('max-connections', 1, 1_000_000),
     gateNamespace,
     gateConfigMap,
     kubeconfig: kubeconfig === '' ? undefined : kubeconfig,
@@ -180,6 +259,9 @@ export function redactedLoadtesterConfig(c: LoadtesterConfig): Record<string, un
     logLevel: c.logLevel,
     allow: c.allowlist.entries.map((e) => e.source),
     token: c.token === undefined ? '<unset>' : '<set>',
+    tokenScope: c.tokenScope,
+    load: { ...c.load, hosts: c.load.hosts?.source ?? null },
+    maxConnections: c.maxConnections,
     gateConfigMap: `${c.gateNamespace}/${c.gateConfigMap}`,
     kubeconfig: c.kubeconfig ?? null,
   };

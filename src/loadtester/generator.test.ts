@@ -204,6 +204,19 @@ describe('runLoad against a local HTTP server', () => {
     }
   });
 
+  it('connects to connectOrigin when given (a pinned in-cluster name), keeping the URL host as Host', async () => {
+    const server = await startServer();
+    const port = new URL(server.url).port;
+    const report = await runLoad(
+      base(`http://podinfo-canary.test:${port}/x`, { requests: 2, concurrency: 1, connectOrigin: server.url }),
+    );
+    expect(report.outcomes).toEqual({ '2xx': 2 });
+    expect(server.seen.map((s) => [s.url, s.headers.host])).toEqual([
+      ['/x', `podinfo-canary.test:${port}`],
+      ['/x', `podinfo-canary.test:${port}`],
+    ]);
+  });
+
   it('counts responses by status class and errors, and tells the observer each outcome', async () => {
     // Every 10 requests: 7 × 200, 1 × 302, 1 × 404, 1 × 503.
     const status = (i: number): number => [200, 200, 302, 200, 404, 200, 200, 503, 200, 200][i % 10]!;

@@ -48,6 +48,11 @@ export interface LoadSpec {
   readonly keepAlive: boolean;
   /** Skip TLS certificate verification (hey always does). */
   readonly insecureSkipVerify: boolean;
+  /**
+   * Connect here instead of the URL's origin (an in-cluster name pinned to its FQDN); requests keep
+   * the URL's host as their Host header (and TLS server name).
+   */
+  readonly connectOrigin?: string;
 }
 
 /** How a request ended, as counted in reports and `fledge_loadtester_requests_total{status}`. */
@@ -188,10 +193,17 @@ export async function runLoad(spec: LoadSpec, options: RunLoadOptions = {}): Pro
       ? Math.min(spec.concurrency, spec.requests)
       : spec.concurrency;
   // One connection per worker at most; each worker has one request in flight.
-  const pool = new Pool(url.origin, {
+  const pool = new Pool(spec.connectOrigin ?? url.origin, {
     connections: workers,
     pipelining: 1,
-    ...(https ? { connect: { rejectUnauthorized: !spec.insecureSkipVerify } } : {}),
+    ...(https
+      ? {
+          connect: {
+            rejectUnauthorized: !spec.insecureSkipVerify,
+            ...(spec.connectOrigin === undefined ? {} : { servername: url.hostname }),
+          },
+        }
+      : {}),
     // The per-request deadline below covers the whole exchange; undici's own timers stay off.
     headersTimeout: 0,
     bodyTimeout: 0,
@@ -203,6 +215,7 @@ export async function runLoad(spec: LoadSpec, options: RunLoadOptions = {}): Pro
     const prev = headers[key];
     headers[key] = prev === undefined ? value : [...(Array.isArray(prev) ? prev : [prev]), value];
   }
+  if (spec.connectOrigin !== undefined && headers['host'] === undefined) headers['host'] = url.host;
   if (url.username !== '' && headers['authorization'] === undefined) {
     const user = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
     headers['authorization'] = `Basic ${Buffer.from(user, 'utf8').toString('base64')}`;

@@ -14,6 +14,8 @@ import {
   redactedLoadtesterConfig,
 } from './config.ts';
 import { ConfigMapGateStore } from './gates.ts';
+import { LoadSlots } from './load-policy.ts';
+import { LogLimiter, limitedLogger } from './log-limiter.ts';
 import { LoadtesterMetrics } from './metrics.ts';
 import { TaskRunner } from './runner.ts';
 import { type RunningServer, createHandler, listen } from './server.ts';
@@ -23,6 +25,9 @@ import { isEntryPoint, runMain, startAndServe } from '../cli/process.ts';
 export const BINARY = 'fledge-loadtester';
 
 const SHUTDOWN_TIMEOUT_MS = 30_000;
+
+/** At most 20 lines of one kind per 10 s from what clients cause. */
+const CLIENT_LOG_LIMIT = { burst: 20, intervalMs: 10_000 };
 
 /** The version in package.json (two levels above src/loadtester/ and dist/loadtester/). */
 export function packageVersion(): string {
@@ -48,7 +53,10 @@ export async function startLoadtester(
   log = createLogger({ level: config.logLevel, name: BINARY }),
 ): Promise<Loadtester> {
   const metrics = new LoadtesterMetrics();
-  const execute = createExecutor({ timeoutMs: config.timeoutMs, log, observer: metrics });
+  const loadSlots = new LoadSlots(config.load.maxRuns);
+  const execute = createExecutor({ timeoutMs: config.timeoutMs, log, observer: metrics, loadSlots });
+  // Lines a client can cause go through one limiter, so that no client can flood the log.
+  const clientLog = limitedLogger(log.child({ logger: 'http' }), new LogLimiter(CLIENT_LOG_LIMIT));
   const runner = new TaskRunner({
     execute,
     log,
@@ -62,10 +70,13 @@ export async function startLoadtester(
     allowlist: config.allowlist,
     namespaceRegexp: config.namespaceRegexp,
     token: config.token,
+    tokenScope: config.tokenScope,
+    load: config.load,
+    loadSlots,
     runner,
     execute,
     metrics,
-    log: log.child({ logger: 'http' }),
+    log: clientLog,
     signal: shutdown.signal,
   });
   // Read the gates once, so that RBAC or connection problems show at start, not at the first check.
@@ -77,7 +88,11 @@ export async function startLoadtester(
         error: err,
       }),
   );
-  const server: RunningServer = await listen(handler, { port: config.port, log });
+  const server: RunningServer = await listen(handler, {
+    port: config.port,
+    log: clientLog,
+    maxConnections: config.maxConnections,
+  });
   log.info(`starting ${BINARY} API`, { port: server.port });
   return {
     port: server.port,

@@ -11,6 +11,7 @@ const task = (key: string): TaskPlan => ({
   background: true,
   returnOutput: false,
   logOutput: false,
+  needsToken: true,
   key,
 });
 

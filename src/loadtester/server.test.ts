@@ -3,16 +3,27 @@
 // helm and kubectl put first on PATH).
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, type Socket, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { silentLogger } from '../log/logger.ts';
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
+import { type Logger, createLogger, silentLogger } from '../log/logger.ts';
+import type { TokenScope } from './config.ts';
+import { DEFAULT_LOAD_POLICY, type LoadPolicy, LoadSlots } from './load-policy.ts';
 import { Allowlist } from './allowlist.ts';
 import { MemoryGateStore } from './gates.fixture.ts';
+import { LogLimiter, limitedLogger } from './log-limiter.ts';
 import { LoadtesterMetrics } from './metrics.ts';
 import { TaskRunner } from './runner.ts';
-import { MAX_BODY_BYTES, type RunningServer, authorized, createHandler, listen } from './server.ts';
+import {
+  type ListenOptions,
+  MAX_BODY_BYTES,
+  type RunningServer,
+  authorized,
+  createHandler,
+  listen,
+  requestPath,
+} from './server.ts';
 import { createExecutor } from './tasks.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'fledge-loadtester-test-'));
@@ -46,9 +57,19 @@ afterEach(async () => {
   await Promise.all(open.splice(0).map((s) => s.close()));
 });
 
-async function start(
-  options: { allow?: string[]; token?: string; namespaceRegexp?: RegExp; timeoutMs?: number } = {},
-): Promise<Harness> {
+interface StartOptions {
+  allow?: string[];
+  token?: string;
+  tokenScope?: TokenScope;
+  namespaceRegexp?: RegExp;
+  timeoutMs?: number;
+  load?: Partial<LoadPolicy>;
+  loadSlots?: LoadSlots;
+  listen?: Partial<ListenOptions>;
+  log?: Logger;
+}
+
+async function start(options: StartOptions = {}): Promise<Harness> {
   const gates = new MemoryGateStore();
   const metrics = new LoadtesterMetrics({ defaultMetrics: false });
   const execute = createExecutor({ timeoutMs: options.timeoutMs ?? 10_000, log: silentLogger, observer: metrics });
@@ -63,13 +84,21 @@ async function start(
     allowlist: Allowlist.parse(options.allow ?? []),
     namespaceRegexp: options.namespaceRegexp,
     token: options.token,
+    ...(options.tokenScope === undefined ? {} : { tokenScope: options.tokenScope }),
+    load: { ...DEFAULT_LOAD_POLICY, ...options.load },
+    ...(options.loadSlots === undefined ? {} : { loadSlots: options.loadSlots }),
     runner,
     execute,
     metrics,
-    log: silentLogger,
+    log: options.log ?? silentLogger,
     signal: new AbortController().signal,
   });
-  const server = await listen(handler, { port: 0, host: '127.0.0.1', log: silentLogger });
+  const server = await listen(handler, {
+    port: 0,
+    host: '127.0.0.1',
+    log: options.log ?? silentLogger,
+    ...options.listen,
+  });
   open.push(server);
   const url = `http://127.0.0.1:${server.port}`;
   return {
@@ -99,8 +128,8 @@ describe('fledge-loadtester HTTP API', () => {
     expect(await res.text()).toBe('OK');
   });
 
-  it('requires the bearer token on every other endpoint when one is set', async () => {
-    const h = await start({ token: 's3cret', allow: ['echo .*'] });
+  it('requires the bearer token on every other endpoint with -token-scope=all', async () => {
+    const h = await start({ token: 's3cret', tokenScope: 'all', allow: ['echo .*'] });
     for (const p of ['/metrics', '/gate/approve', '/gate/check', '/gate/open', '/rollback/check', '/', '/nope']) {
       const none = await h.post(p, canary);
       expect(none.status, p).toBe(401);
@@ -360,7 +389,9 @@ describe('fledge-loadtester HTTP API', () => {
       await h.runner.idle();
       expect(hits).toBe(30);
       expect(await h.metrics.registry.metrics()).toContain('fledge_loadtester_requests_total{status="2xx"} 30');
-      expect((await h.post('/', task({ type: 'load', url: 'http://example.com/', requests: '5' }))).status).toBe(403);
+      expect((await h.post('/', task({ type: 'load', url: 'http://example.org.evil/', requests: '5' }))).status).toBe(
+        403,
+      );
     } finally {
       await new Promise((r) => target.close(r));
     }
@@ -380,5 +411,195 @@ describe('authorized', () => {
     expect(authorized('Bearer abcd', 'abc')).toBe(false);
     expect(authorized('Basic abc', 'abc')).toBe(false);
     expect(authorized(undefined, 'abc')).toBe(false);
+  });
+});
+
+/** A local HTTP server that counts requests; closed when the test ends. */
+async function countingServer(host: string): Promise<{ port: number; hits(): number }> {
+  let hits = 0;
+  const server = createServer((_req, res) => {
+    hits++;
+    res.end('ok');
+  });
+  await new Promise<void>((r) => server.listen(0, host, r));
+  onTestFinished(() => new Promise<void>((r) => server.close(() => r())));
+  return { port: (server.address() as AddressInfo).port, hits: () => hits };
+}
+
+const rawSockets: Socket[] = [];
+afterEach(() => {
+  for (const s of rawSockets.splice(0)) s.destroy();
+});
+
+/** A raw TCP client: what it received, and whether the server closed the connection. */
+interface RawClient {
+  readonly socket: Socket;
+  received(): string;
+  closed(): boolean;
+}
+
+async function raw(url: string, first: string): Promise<RawClient> {
+  const { hostname, port } = new URL(url);
+  const socket = connect(Number(port), hostname);
+  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+  let data = '';
+  let closed = false;
+  socket.on('data', (b: Buffer) => (data += b.toString('utf8')));
+  socket.on('error', () => undefined);
+  socket.on('close', () => (closed = true));
+  if (first !== '') socket.write(first);
+  rawSockets.push(socket);
+  return { socket, received: () => data, closed: () => closed };
+}
+
+/** Writes one byte every 50 ms until the connection closes or the test ends. */
+function dribble(c: RawClient): void {
+  const t = setInterval(() => {
+    if (c.closed()) clearInterval(t);
+    else c.socket.write('x');
+  }, 50);
+  onTestFinished(() => clearInterval(t));
+}
+
+describe('fledge-loadtester HTTP API: hostile clients', () => {
+  it('answers 4xx for malformed paths such as // and *, after the token check', async () => {
+    expect(requestPath('//')).toBe('//');
+    expect(requestPath('/gate/check?x=1')).toBe('/gate/check');
+    expect(requestPath('http://lt/gate/check')).toBe('/gate/check');
+    expect(requestPath('*')).toBeUndefined();
+    const h = await start({ allow: ['echo .*'] });
+    expect((await h.post('//', canary)).status).toBe(404);
+    expect((await h.post('//gate//check', canary)).status).toBe(404);
+    const star = await raw(h.url, 'OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n');
+    await vi.waitFor(() => expect(star.received()).toMatch(/^HTTP\/1\.1 400 /));
+
+    const t = await start({ token: 's3cret', allow: ['echo .*'] });
+    expect((await t.post('//', canary)).status).toBe(401);
+    const starNoToken = await raw(t.url, 'OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n');
+    await vi.waitFor(() => expect(starNoToken.received()).toMatch(/^HTTP\/1\.1 401 /));
+    expect((await t.post('//', canary, { authorization: 'Bearer s3cret' })).status).toBe(404);
+  });
+
+  it('closes a connection whose body dribbles in slower than the request timeout', async () => {
+    const h = await start({ listen: { requestTimeoutMs: 300, headersTimeoutMs: 200 } });
+    const body = JSON.stringify(canary);
+    const c = await raw(
+      h.url,
+      `POST /gate/check HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length + 1000}\r\n\r\n${body}`,
+    );
+    dribble(c);
+    await vi.waitFor(() => expect(c.closed()).toBe(true), { timeout: 10_000, interval: 50 });
+    expect(c.received()).toMatch(/^HTTP\/1\.1 408 /);
+  });
+
+  it('lets a blocking task answer after the request timeout: it bounds receiving the request only', async () => {
+    const h = await start({ allow: ['sh -c .*'], listen: { requestTimeoutMs: 200, headersTimeoutMs: 200 } });
+    const res = await h.post('/', task({ type: 'bash', cmd: `sh -c 'sleep 0.8; echo done'`, returnCmdOutput: 'true' }));
+    expect(res).toEqual({ status: 200, text: 'done\n' });
+  });
+
+  it('closes a connection whose headers dribble in slower than the headers timeout', async () => {
+    const h = await start({ listen: { headersTimeoutMs: 200, requestTimeoutMs: 300 } });
+    const c = await raw(h.url, 'POST /gate/check HTTP/1.1\r\nX-Slow: ');
+    dribble(c);
+    await vi.waitFor(() => expect(c.closed()).toBe(true), { timeout: 10_000, interval: 50 });
+  });
+
+  it('answers an unauthenticated request 401 with Connection: close, and closes it while its body still dribbles', async () => {
+    const h = await start({ token: 's3cret' });
+    const c = await raw(h.url, 'POST /gate/open HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n{');
+    dribble(c);
+    await vi.waitFor(() => expect(c.closed()).toBe(true), { timeout: 10_000, interval: 50 });
+    expect(c.received()).toMatch(/^HTTP\/1\.1 401 /);
+    expect(c.received().toLowerCase()).toContain('connection: close');
+    expect(h.gates.open.size).toBe(0);
+  });
+
+  it('refuses connections beyond -max-connections and keeps serving the others', async () => {
+    const h = await start({ listen: { maxConnections: 2 } });
+    const a = await raw(h.url, '');
+    const b = await raw(h.url, '');
+    const c = await raw(h.url, '');
+    await vi.waitFor(() => expect(c.closed()).toBe(true), { timeout: 5000, interval: 20 });
+    expect(a.closed() || b.closed()).toBe(false);
+    a.socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+    await vi.waitFor(() => expect(a.received()).toMatch(/^HTTP\/1\.1 200 /));
+  });
+
+  it('logs a client that goes away mid-body at debug level, never as an error, and rate-limits repeated lines', async () => {
+    const lines: string[] = [];
+    const log = createLogger({ level: 'debug', write: (l) => lines.push(l) });
+    const limiter = new LogLimiter({ burst: 3, intervalMs: 60_000 });
+    const h = await start({ log: limitedLogger(log, limiter), allow: ['echo .*'] });
+    for (let i = 0; i < 3; i++) {
+      const c = await raw(h.url, 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{"na');
+      await new Promise((r) => setTimeout(r, 50));
+      c.socket.destroy();
+    }
+    await vi.waitFor(() => expect(lines.filter((l) => l.includes('client went away'))).toHaveLength(3));
+    expect(lines.filter((l) => l.includes('"level":"error"'))).toEqual([]);
+    for (let i = 0; i < 10; i++) expect((await h.post('/', task({ cmd: 'rm -rf /' }))).status).toBe(403);
+    expect(lines.filter((l) => l.includes('"msg":"task refused"'))).toHaveLength(3);
+  });
+});
+
+describe('fledge-loadtester HTTP API: what Flagger webhooks reach with a token set (-token-scope=webhooks)', () => {
+  it('keeps gate checks, /metrics and in-cluster load tests open, and guards commands and gate writes', async () => {
+    // Two targets: 127.0.0.1 is an open host (-load-hosts), 127.0.0.2 only allowlisted.
+    const open = await countingServer('127.0.0.1');
+    const other = await countingServer('127.0.0.2');
+    const port = open.port;
+    const h = await start({
+      token: 's3cret',
+      allow: ['echo .*', `hey -n \\d+ -c \\d+ http://127\\.0\\.0\\.2:${other.port}/`],
+      load: { hosts: /127\.0\.0\.1/ },
+    });
+    const bearer = { authorization: 'Bearer s3cret' };
+    expect(await h.post('/gate/check', canary)).toEqual({ status: 403, text: 'Forbidden' });
+    expect((await h.post('/rollback/check', canary)).status).toBe(403);
+    expect((await h.post('/gate/approve', canary)).status).toBe(200);
+    expect((await fetch(`${h.url}/metrics`)).status).toBe(200);
+    expect((await h.post('/gate/open', canary)).status).toBe(401);
+    expect((await h.post('/nope', canary)).status).toBe(401);
+    expect((await h.post('/gate/open', canary, bearer)).status).toBe(202);
+    expect(await h.post('/gate/check', canary)).toEqual({ status: 200, text: 'Approved' });
+
+    const echo = await h.post('/', task({ type: 'bash', cmd: 'echo hi', returnCmdOutput: 'true' }));
+    expect(echo.status).toBe(401);
+    expect(await h.post('/', task({ type: 'bash', cmd: 'echo hi', returnCmdOutput: 'true' }), bearer)).toEqual({
+      status: 200,
+      text: 'hi\n',
+    });
+
+    // An open host: no token, no -allow entry.
+    const run = await h.post(
+      '/',
+      task({ type: 'bash', cmd: `hey -n 4 -c 2 http://127.0.0.1:${port}/`, returnCmdOutput: 'true' }),
+    );
+    expect(run.status).toBe(200);
+    expect(JSON.parse(run.text)).toMatchObject({ requests: 4, outcomes: { '2xx': 4 } });
+    expect(open.hits()).toBe(4);
+    // An allowlisted host that is not open needs the token.
+    const cmd = `hey -n 4 -c 2 http://127.0.0.2:${other.port}/`;
+    const guarded = await h.post('/', task({ type: 'bash', cmd, returnCmdOutput: 'true' }));
+    expect(guarded.status).toBe(401);
+    expect(guarded.text).toContain('not in-cluster');
+    expect((await h.post('/', task({ type: 'bash', cmd, returnCmdOutput: 'true' }), bearer)).status).toBe(200);
+    expect(other.hits()).toBe(4);
+    // Bounds hold without the token too, and the answer names the flag.
+    const big = await h.post('/', task({ cmd: `hey -z 1m -c 300000 http://127.0.0.1:${port}/` }));
+    expect(big).toEqual({
+      status: 400,
+      text: "concurrency 300000 is above the loadtester's -load-max-concurrency=200 (chart value load.maxConcurrency); ask for less or raise the limit",
+    });
+  });
+
+  it('answers 429 naming -load-max-runs while every load slot is taken', async () => {
+    const slots = new LoadSlots(1);
+    expect(slots.take()).toBe(true);
+    const h = await start({ loadSlots: slots, load: { hosts: /127\.0\.0\.1/ } });
+    const res = await h.post('/', task({ type: 'load', url: 'http://127.0.0.1:9/', requests: '1' }));
+    expect(res.status).toBe(429);
+    expect(res.text).toContain('-load-max-runs=1 (chart value load.maxRuns)');
   });
 });

@@ -10,8 +10,11 @@
  * | `/gate/open`, `/gate/close`, `/rollback/open`, `/rollback/close` | 202 |
  * | `/` | a task from the payload's metadata (see tasks.ts): 202, 200, 400, 403 or 500 |
  *
- * Every endpoint but `/healthz` requires `Authorization: Bearer <token>` when a token is set
- * (401 otherwise). Endpoints that read a payload answer 400 when it is not valid JSON and 403 when
+ * With a token set, `Authorization: Bearer <token>` is checked before anything else (401 with
+ * `Connection: close` otherwise): on every endpoint but `/healthz` with `-token-scope=all`; with
+ * `webhooks` (the default) only where Flagger's header-less webhooks do not need to reach (gate
+ * writes, commands, unknown paths; see {@link TokenScope}). Slow clients are cut by the headers and
+ * request timeouts, connections are capped, and a malformed path is a 4xx, never a 500. Endpoints that read a payload answer 400 when it is not valid JSON and 403 when
  * its namespace does not match `-namespace-regexp` (unanchored, as Go's `MatchString`). As in
  * Flagger, any method is accepted. Gate state lives in a {@link GateStore}; when it cannot be read
  * or written the answer is 500, which Flagger treats like a closed gate.
@@ -23,6 +26,8 @@ import type { Logger } from '../log/logger.ts';
 import type { Allowlist } from './allowlist.ts';
 import { type GateStore, gateKey, isValidGateKey } from './gates.ts';
 import type { LoadtesterMetrics } from './metrics.ts';
+import type { TokenScope } from './config.ts';
+import { DEFAULT_LOAD_POLICY, type LoadPolicy, type LoadSlots } from './load-policy.ts';
 import type { TaskRunner } from './runner.ts';
 import {
   PayloadError,
@@ -30,6 +35,7 @@ import {
   type TaskExecutor,
   type TaskPlan,
   type WebhookPayload,
+  isGeneratorPayload,
   isTaskType,
   parsePayload,
   planTask,
@@ -41,8 +47,14 @@ export interface LoadtesterDeps {
   readonly allowlist: Allowlist;
   /** `-namespace-regexp`; undefined allows every namespace. */
   readonly namespaceRegexp: RegExp | undefined;
-  /** Bearer token required on every endpoint but /healthz; undefined or empty = no auth. */
+  /** Bearer token (see {@link tokenScope}); undefined or empty = no auth. */
   readonly token: string | undefined;
+  /** What the token protects (default `webhooks`). */
+  readonly tokenScope?: TokenScope;
+  /** The built-in generator's open targets and bounds (default {@link DEFAULT_LOAD_POLICY}). */
+  readonly load?: LoadPolicy;
+  /** `-load-max-runs`: a generator task is refused with 429 while all slots are taken. */
+  readonly loadSlots?: LoadSlots;
   readonly runner: TaskRunner;
   /** Runs blocking tasks. */
   readonly execute: TaskExecutor;
@@ -56,6 +68,9 @@ export interface LoadtesterDeps {
 export const MAX_BODY_BYTES = 1024 * 1024;
 
 class BodyTooLarge extends Error {}
+
+/** The client closed the connection before its body arrived. */
+class ClientGone extends Error {}
 
 function send(res: ServerResponse, status: number, body = '', headers: Record<string, string> = {}): void {
   res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store', ...headers });
@@ -79,7 +94,49 @@ function readBody(req: IncomingMessage): Promise<string> {
     };
     req.on('data', onData);
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
+    req.on('error', () => reject(new ClientGone()));
+    req.on('close', () => {
+      if (!req.complete) reject(new ClientGone());
+    });
+  });
+}
+
+/**
+ * The path of a request target: origin-form up to `?` or `#`, or the path of an absolute-form
+ * target; undefined for anything else (`*`, garbage). Never throws (`new URL('//', base)` does).
+ */
+export function requestPath(target: string | undefined): string | undefined {
+  const t = target ?? '/';
+  if (t.startsWith('/')) {
+    const end = t.search(/[?#]/);
+    return end < 0 ? t : t.slice(0, end);
+  }
+  if (!/^https?:\/\//i.test(t)) return undefined;
+  try {
+    return new URL(t).pathname;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Paths Flagger's header-less webhooks call: open under `-token-scope=webhooks` (`/` only for generator tasks). */
+const WEBHOOK_PATHS: ReadonlySet<string> = new Set([
+  '/',
+  '/metrics',
+  '/gate/approve',
+  '/gate/halt',
+  '/gate/check',
+  '/rollback/check',
+]);
+
+/**
+ * 401, and the connection closed after it: an unauthenticated client must not keep a connection
+ * (or a slow body) open.
+ */
+function unauthorized(res: ServerResponse, why: string): void {
+  send(res, 401, `Unauthorized: ${why} requires "Authorization: Bearer <token>"`, {
+    'WWW-Authenticate': 'Bearer realm="fledge-loadtester"',
+    Connection: 'close',
   });
 }
 
@@ -105,13 +162,26 @@ const GATE_ROUTES: Readonly<Record<string, { gate: 'gate' | 'rollback'; action: 
 export function createHandler(deps: LoadtesterDeps): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const log = deps.log;
   const token = deps.token === undefined || deps.token === '' ? undefined : deps.token;
+  const scope = deps.tokenScope ?? 'webhooks';
+  const load = deps.load ?? DEFAULT_LOAD_POLICY;
 
-  /** Reads and parses the payload, and checks its namespace; undefined when an answer was sent. */
-  const payloadOf = async (req: IncomingMessage, res: ServerResponse): Promise<WebhookPayload | undefined> => {
+  /**
+   * Reads and parses the payload, lets `allowed` refuse it (401), and checks its namespace;
+   * undefined when an answer was sent.
+   */
+  const payloadOf = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    allowed: (p: WebhookPayload) => boolean = () => true,
+  ): Promise<WebhookPayload | undefined> => {
     let payload: WebhookPayload;
     try {
       payload = parsePayload(await readBody(req));
     } catch (err) {
+      if (err instanceof ClientGone) {
+        log.debug('client went away before its request body arrived', { path: req.url });
+        return undefined;
+      }
       if (err instanceof BodyTooLarge) {
         send(res, 413, `request body larger than ${MAX_BODY_BYTES} bytes`, { Connection: 'close' });
         return undefined;
@@ -122,6 +192,10 @@ export function createHandler(deps: LoadtesterDeps): (req: IncomingMessage, res:
         return undefined;
       }
       throw err;
+    }
+    if (!allowed(payload)) {
+      unauthorized(res, 'this task (anything but a load test against an in-cluster host)');
+      return undefined;
     }
     if (deps.namespaceRegexp && !deps.namespaceRegexp.test(payload.namespace)) {
       log.warn('namespace not allowed by -namespace-regexp', { canary: payload.name, namespace: payload.namespace });
@@ -169,14 +243,15 @@ export function createHandler(deps: LoadtesterDeps): (req: IncomingMessage, res:
     }
   };
 
-  const task = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const payload = await payloadOf(req, res);
+  const task = async (req: IncomingMessage, res: ServerResponse, authed: boolean): Promise<void> => {
+    // Without the token, only the built-in generator against an open target may run.
+    const payload = await payloadOf(req, res, (p) => authed || isGeneratorPayload(p));
     if (!payload) return;
     const rawType = payload.metadata?.['type'] ?? 'cmd';
     const typeLabel = isTaskType(rawType) ? rawType : 'other';
     let plan: TaskPlan;
     try {
-      plan = planTask(payload, deps.allowlist);
+      plan = planTask(payload, deps.allowlist, load);
     } catch (err) {
       if (!(err instanceof TaskRejection)) throw err;
       deps.metrics.task(typeLabel, err.result);
@@ -188,6 +263,16 @@ export function createHandler(deps: LoadtesterDeps): (req: IncomingMessage, res:
         reason: err.message,
       });
       send(res, err.status, err.message);
+      return;
+    }
+    if (!authed && plan.needsToken) {
+      unauthorized(res, 'a load test against a host that is not in-cluster (nor matches -load-hosts)');
+      return;
+    }
+    if (plan.plan.kind === 'load' && deps.loadSlots?.full) {
+      deps.metrics.task(plan.type, 'refused');
+      log.warn('task refused', { canary: payload.name, namespace: payload.namespace, reason: deps.loadSlots.message });
+      send(res, 429, deps.loadSlots.message, { 'Retry-After': '10' });
       return;
     }
     if (plan.background) {
@@ -228,15 +313,19 @@ export function createHandler(deps: LoadtesterDeps): (req: IncomingMessage, res:
   };
 
   return async (req, res) => {
-    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const path = requestPath(req.url);
     if (path === '/healthz') {
       send(res, 200, 'OK');
       return;
     }
-    if (token !== undefined && !authorized(req.headers.authorization, token)) {
-      send(res, 401, 'Unauthorized: this loadtester requires "Authorization: Bearer <token>"', {
-        'WWW-Authenticate': 'Bearer realm="fledge-loadtester"',
-      });
+    // Authentication first: nothing below runs for a client without the token that it protects.
+    const authed = token === undefined || authorized(req.headers.authorization, token);
+    if (!authed && (scope === 'all' || path === undefined || !WEBHOOK_PATHS.has(path))) {
+      unauthorized(res, scope === 'all' ? 'every endpoint but /healthz' : 'this endpoint');
+      return;
+    }
+    if (path === undefined) {
+      send(res, 400, 'malformed request target', { Connection: 'close' });
       return;
     }
     const route = GATE_ROUTES[path];
@@ -252,7 +341,7 @@ export function createHandler(deps: LoadtesterDeps): (req: IncomingMessage, res:
         send(res, 403, 'Forbidden');
         return;
       case '/':
-        return task(req, res);
+        return task(req, res, authed);
       default:
         send(res, 404, 'not found');
     }
@@ -266,22 +355,49 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** Options of {@link listen}. */
+export interface ListenOptions {
+  readonly port: number;
+  readonly host?: string;
+  readonly log: Logger;
+  /** Longest wait for a request's headers, ms (default {@link HEADERS_TIMEOUT_MS}). */
+  readonly headersTimeoutMs?: number;
+  /** Longest wait for a whole request, headers and body, ms (default {@link REQUEST_TIMEOUT_MS}). */
+  readonly requestTimeoutMs?: number;
+  /** Client connections open at once; more are closed as they arrive (default 1000). */
+  readonly maxConnections?: number;
+}
+
+/** Default time to receive a request's headers. */
+export const HEADERS_TIMEOUT_MS = 10_000;
+/** Default time to receive a whole request (payloads are a few hundred bytes). */
+export const REQUEST_TIMEOUT_MS = 30_000;
+
 /** Listens on `port` (0 = any) and serves {@link createHandler}. */
 export async function listen(
   handler: (req: IncomingMessage, res: ServerResponse) => Promise<void>,
-  options: { readonly port: number; readonly host?: string; readonly log: Logger },
+  options: ListenOptions,
 ): Promise<RunningServer> {
-  const server: Server = createServer((req, res) => {
-    handler(req, res).catch((err: unknown) => {
-      options.log.error('request failed', { path: req.url, error: err });
-      if (!res.headersSent) send(res, 500, 'internal error');
-      else res.destroy();
-    });
-  });
-  // Blocking tasks can run for up to -timeout: never cut a request for taking long.
-  server.requestTimeout = 0;
-  server.headersTimeout = 60_000;
-  server.keepAliveTimeout = 5_000;
+  const headersTimeout = options.headersTimeoutMs ?? HEADERS_TIMEOUT_MS;
+  const requestTimeout = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
+  const server: Server = createServer(
+    {
+      headersTimeout,
+      // Covers receiving the request only: a blocking task may still take up to -timeout to answer.
+      requestTimeout,
+      // How often those two are enforced (Node's default, 30 s, lets slow clients linger).
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(headersTimeout / 4))),
+      keepAliveTimeout: 5_000,
+    },
+    (req, res) => {
+      handler(req, res).catch((err: unknown) => {
+        options.log.error('request failed', { path: req.url, error: err });
+        if (!res.headersSent) send(res, 500, 'internal error');
+        else res.destroy();
+      });
+    },
+  );
+  server.maxConnections = options.maxConnections ?? 1000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => {
@@ -290,6 +406,7 @@ export async function listen(
     });
   });
   server.on('error', (err) => options.log.error('http server error', { error: err }));
+  server.on('drop', () => options.log.warn('connection refused: -max-connections reached'));
   return {
     port: (server.address() as AddressInfo).port,
     close: () =>

@@ -5,10 +5,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { json, startServer } from '../http/server.fixture.ts';
 import { silentLogger } from '../log/logger.ts';
 import { Allowlist } from './allowlist.ts';
+import { payload, rejection } from './tasks.fixture.ts';
 import {
   PayloadError,
-  TaskRejection,
-  type WebhookPayload,
   createExecutor,
   displayCommand,
   loadSpecFromMetadata,
@@ -16,14 +15,6 @@ import {
   parsePayload,
   planTask,
 } from './tasks.ts';
-
-const payload = (metadata: Record<string, string> | undefined): WebhookPayload => ({
-  name: 'podinfo',
-  namespace: 'test',
-  phase: 'Progressing',
-  checksum: 'abc',
-  metadata,
-});
 
 const allow = Allowlist.parse([
   'hey -z \\S+ -q \\d+ -c \\d+ http://podinfo-canary\\.test:9898/',
@@ -33,16 +24,6 @@ const allow = Allowlist.parse([
   'load (GET|POST) http://podinfo-canary\\.test:9898/.*',
   'bash:curl -sf http://podinfo-canary\\.test:9898/healthz \\| grep -q OK',
 ]);
-
-const rejection = (fn: () => unknown): TaskRejection => {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof TaskRejection) return err;
-    throw err;
-  }
-  throw new Error('expected a TaskRejection');
-};
 
 describe('parsePayload', () => {
   it("reads Flagger's CanaryWebhookPayload; missing fields are empty as with Go's json.Unmarshal", () => {
@@ -200,7 +181,8 @@ describe('planTask', () => {
     expect(waiting.background).toBe(false);
     expect(waiting.returnOutput).toBe(true);
     expect(
-      rejection(() => planTask(payload({ type: 'load', url: 'http://evil/', duration: '1s' }), allow)).status,
+      rejection(() => planTask(payload({ type: 'load', url: 'http://evil.example.org/', duration: '1s' }), allow))
+        .status,
     ).toBe(403);
   });
 });
@@ -340,7 +322,7 @@ describe('displayCommand', () => {
         'http://x/',
       ]),
     ).toBe("hey -H 'Authorization: <redacted>' -H 'X-Request-Id: 1' '-H=Cookie: <redacted>' -a '<redacted>' http://x/");
-    const r = rejection(() => planTask(payload({ cmd: 'hey -H "X-Api-Key: k3y" http://evil/' }), allow));
+    const r = rejection(() => planTask(payload({ cmd: 'hey -H "X-Api-Key: k3y" http://evil.example.org/' }), allow));
     expect(r.message).not.toContain('k3y');
     expect(r.message).toContain("'X-Api-Key: <redacted>'");
     const hey = Allowlist.parse(["hey -H 'X-Api-Key: k3y' http://ok/"]);

@@ -41,6 +41,15 @@ import {
   validateLoadSpec,
 } from './generator.ts';
 import { HeyFlagError, parseHey } from './hey.ts';
+import {
+  DEFAULT_LOAD_POLICY,
+  type LoadPolicy,
+  LoadLimitError,
+  type LoadSlots,
+  boundLoadSpec,
+  openTarget,
+  openTargetHint,
+} from './load-policy.ts';
 import { type NGrinderSpec, ngrinderAllowlistArgv, ngrinderSpecFromMetadata, runNGrinder } from './ngrinder.ts';
 import { ShellMetacharacterError, ShellSyntaxError, canonicalCommand, shellWords } from './shellwords.ts';
 
@@ -137,6 +146,11 @@ export interface TaskPlan {
    * for ngrinder, canary + server + clone id, credentials left out).
    */
   readonly key: string;
+  /**
+   * Needs the bearer token when one is set: everything but a generator run against an open
+   * (in-cluster or `-load-hosts`) target, which Flagger's header-less webhooks must reach.
+   */
+  readonly needsToken: boolean;
 }
 
 /** A task that must not run: `status` is the HTTP answer, `message` its body. */
@@ -164,7 +178,11 @@ export function parseGoBool(s: string | undefined): boolean | undefined {
  * Checks `payload` against the allowlist and builds the plan. Throws {@link TaskRejection}:
  * 400 for a malformed task, 403 for a refused command or HTTP task.
  */
-export function planTask(payload: WebhookPayload, allowlist: Allowlist): TaskPlan {
+export function planTask(
+  payload: WebhookPayload,
+  allowlist: Allowlist,
+  load: LoadPolicy = DEFAULT_LOAD_POLICY,
+): TaskPlan {
   const metadata = payload.metadata;
   if (metadata === undefined || Object.keys(metadata).length === 0) {
     throw new TaskRejection(400, 'metadata not found in payload');
@@ -177,20 +195,19 @@ export function planTask(payload: WebhookPayload, allowlist: Allowlist): TaskPla
   if (type === 'concord' || type === 'ngrinder') return planHttpTask(type, canary, metadata, allowlist);
 
   if (type === 'load') {
-    const spec = loadSpecFromMetadata(metadata);
-    const command = canonicalCommand(['load', spec.method, spec.url]);
-    if (!allowlist.matchArgv(['load', spec.method, spec.url])) {
-      throw new TaskRejection(403, refusalMessage(command, allowlist));
-    }
+    const spec = bounded(loadSpecFromMetadata(metadata), load);
+    const argv = ['load', spec.method, spec.url];
+    const { spec: target, needsToken } = generatorTarget(spec, argv, allowlist, load);
     const wait = parseGoBool(metadata['wait']) === true;
     return finish({
       type,
       canary,
-      plan: { kind: 'load', spec },
-      command,
+      plan: { kind: 'load', spec: target },
+      command: canonicalCommand(argv),
       background: !wait,
       returnOutput: wait,
       logOutput: true,
+      needsToken,
     });
   }
 
@@ -207,6 +224,7 @@ export function planTask(payload: WebhookPayload, allowlist: Allowlist): TaskPla
       background: false,
       returnOutput,
       logOutput: true,
+      needsToken: true,
     });
   }
 
@@ -227,27 +245,76 @@ export function planTask(payload: WebhookPayload, allowlist: Allowlist): TaskPla
   const argv =
     type === 'helm' || type === 'helmv3' ? ['helm', ...words] : type === 'kubectl' ? ['kubectl', ...words] : words;
   const command = displayCommand(argv);
-  if (!allowlist.matchArgv(argv)) throw new TaskRejection(403, refusalMessage(command, allowlist));
-
-  let plan: Plan = { kind: 'exec', argv };
-  if (argv[0] === 'hey' && (type === 'cmd' || type === 'bash')) {
-    try {
-      plan = { kind: 'load', spec: parseHey(argv.slice(1)).spec };
-    } catch (err) {
-      if (err instanceof HeyFlagError || err instanceof LoadSpecError) throw new TaskRejection(400, err.message);
-      throw err;
-    }
-  }
   const background = type === 'cmd';
-  return finish({
+  const common = {
     type,
     canary,
-    plan,
     command,
     background,
     returnOutput,
     logOutput: background ? parseGoBool(metadata['logCmdOutput']) === true : true,
-  });
+  };
+  if (argv[0] === 'hey' && (type === 'cmd' || type === 'bash')) {
+    let spec: LoadSpec;
+    try {
+      spec = bounded(parseHey(argv.slice(1)).spec, load);
+    } catch (err) {
+      if (err instanceof HeyFlagError || err instanceof LoadSpecError) throw new TaskRejection(400, err.message);
+      throw err;
+    }
+    const target = generatorTarget(spec, argv, allowlist, load);
+    return finish({ ...common, plan: { kind: 'load', spec: target.spec }, needsToken: target.needsToken });
+  }
+  if (!allowlist.matchArgv(argv)) throw new TaskRejection(403, refusalMessage(command, allowlist));
+  return finish({ ...common, plan: { kind: 'exec', argv }, needsToken: true });
+}
+
+/** `spec` within the policy's bounds (rate capped), or a 400 naming the flag. */
+function bounded(spec: LoadSpec, load: LoadPolicy): LoadSpec {
+  try {
+    return boundLoadSpec(spec, load);
+  } catch (err) {
+    if (err instanceof LoadLimitError) throw new TaskRejection(400, err.message);
+    throw err;
+  }
+}
+
+/**
+ * Where a generator run may go: an open (in-cluster or `-load-hosts`) target runs without an
+ * `-allow` entry and without the token, pinned to its cluster name; any other target needs an
+ * entry matching `argv` (and the token). Otherwise 403 naming what would allow it.
+ */
+function generatorTarget(
+  spec: LoadSpec,
+  argv: readonly string[],
+  allowlist: Allowlist,
+  load: LoadPolicy,
+): { spec: LoadSpec; needsToken: boolean } {
+  const open = openTarget(spec.url, load);
+  if (open) {
+    return {
+      spec: open.connectOrigin === undefined ? spec : { ...spec, connectOrigin: open.connectOrigin },
+      needsToken: false,
+    };
+  }
+  if (allowlist.matchArgv(argv)) return { spec, needsToken: true };
+  const command = displayCommand(argv);
+  throw new TaskRejection(403, `command refused: ${JSON.stringify(command)}: ${openTargetHint(spec.url, load)}`);
+}
+
+/**
+ * True when the payload asks for the built-in generator (`type: load`, or a `cmd`/`bash` task
+ * whose command starts with `hey`): the only tasks that may run without the bearer token.
+ */
+export function isGeneratorPayload(payload: WebhookPayload): boolean {
+  const type = payload.metadata?.['type'] ?? 'cmd';
+  if (type === 'load') return true;
+  if (type !== 'cmd' && type !== 'bash') return false;
+  try {
+    return shellWords(payload.metadata?.['cmd'] ?? '')[0] === 'hey';
+  } catch {
+    return false;
+  }
 }
 
 /** Header names whose values never appear in logs or answers. */
@@ -311,6 +378,7 @@ function planHttpTask(
         background: false,
         returnOutput: false,
         logOutput: true,
+        needsToken: true,
       });
     }
     const spec = ngrinderSpecFromMetadata(metadata);
@@ -326,6 +394,7 @@ function planHttpTask(
         background: true,
         returnOutput: false,
         logOutput: true,
+        needsToken: true,
       },
       `${spec.server}\n${spec.cloneId}`,
     );
@@ -459,6 +528,8 @@ export interface ExecutorOptions {
   readonly http?: HttpClient;
   /** Timeout of each HTTP call of those tasks (default 60 s, Flagger's concord client). */
   readonly requestTimeoutMs?: number;
+  /** `-load-max-runs`: generator runs beyond it fail at once. */
+  readonly loadSlots?: LoadSlots;
 }
 
 /** Timeout of one call of the HTTP tasks unless {@link ExecutorOptions.requestTimeoutMs} says otherwise. */
@@ -489,6 +560,11 @@ export function createExecutor(options: ExecutorOptions): TaskExecutor {
       return plan.kind === 'concord' ? runConcord(plan.spec, deps) : runNGrinder(plan.spec, deps);
     }
     if (plan.kind === 'load') {
+      const slots = options.loadSlots;
+      if (slots && !slots.take()) {
+        log.warn('load test not started', { reason: slots.message });
+        return { ok: false, output: '', error: slots.message };
+      }
       log.info('load test starting', {
         target: displayUrl(plan.spec.url),
         method: plan.spec.method,
@@ -508,6 +584,8 @@ export function createExecutor(options: ExecutorOptions): TaskExecutor {
         const error = `load test failed: ${err instanceof Error ? err.message : String(err)}`;
         log.error(error);
         return { ok: false, output: '', error };
+      } finally {
+        slots?.release();
       }
     }
     const argv = plan.kind === 'exec' ? plan.argv : ['bash', '-c', plan.script];

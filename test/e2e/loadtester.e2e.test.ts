@@ -2,48 +2,18 @@
 // plane: gates live in a ConfigMap, so they survive a restart and are shared by two processes;
 // commands outside the -allow list are refused with 403 and a clear message; the bearer token
 // guards everything but /healthz.
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { loadAll } from 'js-yaml';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { LoadtesterConfigError, parseLoadtesterConfig } from '../../src/loadtester/config.ts';
-import { startLoadtester } from './lib/loadtester.ts';
+import { helmTemplateLoadtester, startLoadtester } from './lib/loadtester.ts';
 import { apply, createTestNamespace, kubectl, kubectlJson } from './support/index.ts';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const CONFIGMAP = 'fledge-loadtester-gates';
-
-/** `KEY=value` of test/cluster/versions.env. */
-function pinnedVersion(key: string): string {
-  const text = readFileSync(path.join(root, 'test/cluster/versions.env'), 'utf8');
-  const value = new RegExp(`^${key}=(\\S+)`, 'm').exec(text)?.[1];
-  if (!value) throw new Error(`test/cluster/versions.env has no ${key}`);
-  return value;
-}
-
-/** `helm template` of charts/loadtester with the pinned helm (built by test/cluster/build.sh). */
-function helmTemplate(namespace: string, values: object): Promise<string> {
-  const cache =
-    process.env.FLEDGE_CACHE || path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'fledge');
-  const helm = path.join(cache, 'bin', `helm-${pinnedVersion('HELM_VERSION')}`, 'helm');
-  if (!existsSync(helm)) throw new Error(`helm is missing at ${helm}: run \`bash test/cluster/build.sh helm\``);
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'fledge-loadtester-chart-'));
-  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
-  const valuesFile = path.join(dir, 'values.json');
-  writeFileSync(valuesFile, JSON.stringify(values));
-  const args = ['template', 'lt', path.join(root, 'charts/loadtester'), '--namespace', namespace];
-  args.push('--kube-version', pinnedVersion('KUBE_VERSION'), '-f', valuesFile);
-  return new Promise((resolve, reject) => {
-    execFile(helm, args, { maxBuffer: 16 << 20 }, (err, stdout, stderr) =>
-      err ? reject(new Error(`helm template failed: ${stderr || err.message}`)) : resolve(stdout),
-    );
-  });
-}
 
 interface Manifest {
   kind: string;
@@ -161,9 +131,9 @@ describe('fledge-loadtester on the local control plane', () => {
     expect(metrics).toContain('fledge_loadtester_tasks_total{type="cmd",result="refused"} 1');
   });
 
-  it('requires the bearer token from LOADTESTER_TOKEN on everything but /healthz', async () => {
+  it('requires the bearer token from LOADTESTER_TOKEN on everything but /healthz with -token-scope=all', async () => {
     const ns = await createTestNamespace('loadtester-token');
-    const lt = await startLoadtester(ns, [], { LOADTESTER_TOKEN: 'e2e-secret' });
+    const lt = await startLoadtester(ns, ['-token-scope=all'], { LOADTESTER_TOKEN: 'e2e-secret' });
     const canary = { name: 'podinfo', namespace: 'test' };
     expect((await lt.post('/gate/open', canary)).status).toBe(401);
     expect((await fetch(`${lt.url}/metrics`)).status).toBe(401);
@@ -177,7 +147,9 @@ describe('fledge-loadtester on the local control plane', () => {
   it("runs on the chart's RBAC alone: its service account may create, read and patch the gates ConfigMap", async () => {
     const ns = await createTestNamespace('loadtester-chart');
     const rendered = loadAll(
-      await helmTemplate(ns, { cmd: { allow: ['^echo [a-z]+$', '^a{1,3}$'], namespaceRegexp: '^test$' } }),
+      await helmTemplateLoadtester('lt', ns, {
+        cmd: { allow: ['^echo [a-z]+$', '^a{1,3}$'], namespaceRegexp: '^test$' },
+      }),
     ).filter((d): d is Manifest => typeof d === 'object' && d !== null);
     // The Deployment's flags are ones the binary accepts.
     const args = rendered.find((o) => o.kind === 'Deployment')?.spec?.template?.spec?.containers?.[0]?.args ?? [];
@@ -185,7 +157,7 @@ describe('fledge-loadtester on the local control plane', () => {
     if (config instanceof LoadtesterConfigError) throw config;
     expect(config.allowlist.entries.map((e) => e.source)).toEqual(['^echo [a-z]+$', '^a{1,3}$']);
     expect(config.gateNamespace).toBe(ns);
-    expect(config.port).toBe(9090);
+    expect(config.port).toBe(8080);
 
     // Only the ServiceAccount, Role and RoleBinding, then a kubeconfig with that account's token.
     const rbac = rendered.filter((o) => ['ServiceAccount', 'Role', 'RoleBinding'].includes(o.kind));

@@ -8,17 +8,32 @@
 {{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
 
-{{/* Fully qualified name: fullnameOverride, else the release name when it contains the chart name, else release-chart. */}}
+{{/*
+Fully qualified name, Flagger's rule with Flagger's chart name "loadtester" (not this chart's
+name), so that a release keeps the Service name it had with Flagger's chart: fullnameOverride,
+else the release name when it contains "loadtester" (or nameOverride), else <release>-loadtester.
+`helm install flagger-loadtester` → flagger-loadtester; `helm install fledge-loadtester` →
+fledge-loadtester; `helm install lt` → lt-loadtester.
+*/}}
 {{- define "fledge-loadtester.fullname" -}}
 {{- if .Values.fullnameOverride -}}
 {{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
 {{- else -}}
-{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- $name := default "loadtester" .Values.nameOverride -}}
 {{- if contains $name .Release.Name -}}
 {{- .Release.Name | trunc 63 | trimSuffix "-" -}}
 {{- else -}}
 {{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The Secret holding the bearer token: auth.tokenSecret, else the generated one (auth.createSecret). */}}
+{{- define "fledge-loadtester.tokenSecret" -}}
+{{- if .Values.auth.tokenSecret -}}
+{{- .Values.auth.tokenSecret -}}
+{{- else if .Values.auth.createSecret -}}
+{{- printf "%s-token" (include "fledge-loadtester.fullname" . | trunc 57 | trimSuffix "-") -}}
 {{- end -}}
 {{- end -}}
 
@@ -73,6 +88,9 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- if not (regexMatch "^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$" (toString .Values.gates.configMap)) -}}
 {{- fail (printf "gates.configMap %q is not a valid ConfigMap name" (toString .Values.gates.configMap)) -}}
 {{- end -}}
+{{- if not (has (toString .Values.auth.tokenScope) (list "webhooks" "all")) -}}
+{{- fail (printf "auth.tokenScope %q: want \"webhooks\" or \"all\"" (toString .Values.auth.tokenScope)) -}}
+{{- end -}}
 {{- if and .Values.rbac.scope (ne (toString .Values.rbac.scope) "cluster") -}}
 {{- fail (printf "rbac.scope %q: want \"cluster\" or empty" (toString .Values.rbac.scope)) -}}
 {{- end -}}
@@ -80,10 +98,20 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 
 {{/* The flags of the container, one per line, each a quoted YAML list item. */}}
 {{- define "fledge-loadtester.args" -}}
-{{- $args := list "-port=9090" (printf "-log-level=%s" (toString .Values.logLevel | default "info")) -}}
+{{- $args := list "-port=8080" (printf "-log-level=%s" (toString .Values.logLevel | default "info")) -}}
 {{- with .Values.cmd.timeout }}{{ $args = append $args (printf "-timeout=%s" (toString .)) }}{{ end -}}
 {{- with .Values.cmd.namespaceRegexp }}{{ $args = append $args (printf "-namespace-regexp=%s" (toString .)) }}{{ end -}}
 {{- range (include "fledge-loadtester.allow" . | fromYamlArray) }}{{ $args = append $args (printf "-allow=%s" (toString .)) }}{{ end -}}
+{{- $args = append $args (printf "-token-scope=%s" (toString .Values.auth.tokenScope)) -}}
+{{- $load := .Values.load -}}
+{{- $args = append $args (printf "-load-in-cluster=%t" (ne (toString $load.inCluster) "false")) -}}
+{{- with $load.hosts }}{{ $args = append $args (printf "-load-hosts=%s" (toString .)) }}{{ end -}}
+{{- with $load.clusterDomain }}{{ $args = append $args (printf "-cluster-domain=%s" (toString .)) }}{{ end -}}
+{{- with $load.maxConcurrency }}{{ $args = append $args (printf "-load-max-concurrency=%d" (int .)) }}{{ end -}}
+{{- with $load.maxRate }}{{ $args = append $args (printf "-load-max-rate=%d" (int .)) }}{{ end -}}
+{{- with $load.maxDuration }}{{ $args = append $args (printf "-load-max-duration=%s" (toString .)) }}{{ end -}}
+{{- with $load.maxRuns }}{{ $args = append $args (printf "-load-max-runs=%d" (int .)) }}{{ end -}}
+{{- with .Values.maxConnections }}{{ $args = append $args (printf "-max-connections=%d" (int .)) }}{{ end -}}
 {{- $args = append $args (printf "-gate-namespace=%s" .Release.Namespace) -}}
 {{- $args = append $args (printf "-gate-configmap=%s" (toString .Values.gates.configMap)) -}}
 {{- range $args }}

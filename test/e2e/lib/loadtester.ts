@@ -1,6 +1,8 @@
 // fledge-loadtester as a separate process (`node src/loadtester/main.ts`) for e2e tests, with its
 // gates in a ConfigMap of the cluster; stopped when the test finishes.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { onTestFinished } from 'vitest';
@@ -102,4 +104,31 @@ export async function startLoadtester(
     }
   });
   return lt;
+}
+
+/** `KEY=value` of test/cluster/versions.env. */
+function pinnedVersion(key: string): string {
+  const text = readFileSync(path.join(root, 'test/cluster/versions.env'), 'utf8');
+  const value = new RegExp(`^${key}=(\\S+)`, 'm').exec(text)?.[1];
+  if (!value) throw new Error(`test/cluster/versions.env has no ${key}`);
+  return value;
+}
+
+/** `helm template <release> charts/loadtester` with the pinned helm (built by test/cluster/build.sh). */
+export function helmTemplateLoadtester(release: string, namespace: string, values: object): Promise<string> {
+  const cache =
+    process.env.FLEDGE_CACHE || path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'fledge');
+  const helm = path.join(cache, 'bin', `helm-${pinnedVersion('HELM_VERSION')}`, 'helm');
+  if (!existsSync(helm)) throw new Error(`helm is missing at ${helm}: run \`bash test/cluster/build.sh helm\``);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'fledge-loadtester-chart-'));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  const valuesFile = path.join(dir, 'values.json');
+  writeFileSync(valuesFile, JSON.stringify(values));
+  const args = ['template', release, path.join(root, 'charts/loadtester'), '--namespace', namespace];
+  args.push('--kube-version', pinnedVersion('KUBE_VERSION'), '-f', valuesFile);
+  return new Promise((resolve, reject) => {
+    execFile(helm, args, { maxBuffer: 16 << 20 }, (err, stdout, stderr) =>
+      err ? reject(new Error(`helm template failed: ${stderr || err.message}`)) : resolve(stdout),
+    );
+  });
 }
