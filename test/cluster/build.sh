@@ -136,26 +136,149 @@ build_kwok() {
   built+=("kwok")
 }
 
+# module_dir MODULE@VERSION: prints where `go mod download` (through the Go module proxy) put the
+# module's source. A module zip holds every file of the module, YAML included, except folders that
+# are modules of their own.
+module_dir() {
+  require_go
+  local tmp json dir
+  tmp=$(mktemp -d "${TMPDIR:-/tmp}/fledge-mod.XXXXXX")
+  json=$(cd "$tmp" && go mod download -json "$1" 2>&1) || true
+  rmdir "$tmp"
+  dir=$(sed -n 's/.*"Dir": "\(.*\)".*/\1/p' <<<"$json")
+  { [ -n "$dir" ] && [ -d "$dir" ]; } ||
+    die "could not download $1 from the Go module proxy: $(sed -n 's/.*"Error": "\(.*\)".*/\1/p' <<<"$json")"
+  echo "$dir"
+}
+
 # Gateway API CRDs come from the published Go module (not committed here).
 fetch_gateway_api() {
   local out=$cache/gateway-api-$GATEWAY_API_VERSION
   [ -f "$out/standard-install.yaml" ] && return 0
   require_go
   local dir
-  dir=$(cd "$(mktemp -d)" && go mod download -json "sigs.k8s.io/gateway-api@$GATEWAY_API_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
+  dir=$(module_dir "sigs.k8s.io/gateway-api@$GATEWAY_API_VERSION")
   [ -d "$dir/config/crd/standard" ] || die "sigs.k8s.io/gateway-api@$GATEWAY_API_VERSION has no config/crd/standard"
   mkdir -p "$out.tmp"
   for f in "$dir"/config/crd/standard/*.yaml; do cat "$f"; echo '---'; done > "$out.tmp/standard-install.yaml"
   rm -rf "$out"; mv "$out.tmp" "$out"
 }
 
+# The meshes' CRDs: one file per source and version, $cache/crds/<source>-<version>.yaml.
+crddir=$cache/crds
+
+# pick_crds NAME... < YAML: the documents whose metadata.name is one of NAMEs, each ended by ---.
+pick_crds() {
+  awk -v want=" $* " '
+    function flush() { if (keep) printf "%s---\n", doc; doc = ""; keep = 0 }
+    /^---/ { flush(); next }
+    { doc = doc $0 "\n" }
+    /^  name: / && index(want, " " $2 " ") { keep = 1 }
+    END { flush() }'
+}
+
+# check_crds FILE NAME...: FILE holds exactly the apiextensions.k8s.io/v1 CRDs NAMEs.
+check_crds() {
+  local file=$1 n; shift
+  for n in "$@"; do grep -qx "  name: $n" "$file" || die "no CRD $n in $file"; done
+  [ "$(grep -c '^kind: CustomResourceDefinition$' "$file")" = $# ] || die "$file: expected $# CRDs"
+  [ "$(grep -c '^apiVersion: apiextensions.k8s.io/v1$' "$file")" = $# ] || die "$file: not all apiextensions.k8s.io/v1"
+}
+
+# fetch_module_crds SOURCE VERSION MODULE "FILE..." CRD...: the CRDs named CRD... out of the
+# module's FILEs, unchanged.
+fetch_module_crds() {
+  local source=$1 version=$2 module=$3 files=$4
+  shift 4
+  local out=$crddir/$source-$version.yaml dir f
+  [ -s "$out" ] && return 0
+  require_go
+  dir=$(module_dir "$module@$version")
+  for f in $files; do [ -f "$dir/$f" ] || die "$module@$version has no $f"; done
+  mkdir -p "$crddir"
+  for f in $files; do cat "$dir/$f"; printf '\n---\n'; done | pick_crds "$@" >"$out.tmp"
+  check_crds "$out.tmp" "$@"
+  mv "$out.tmp" "$out"
+}
+
+# SMI publishes TrafficSplit as Go types; the YAML in smi-sdk-go is apiextensions v1beta1, which
+# Kubernetes no longer serves, and OSM's serves v1alpha2 only. So controller-gen makes one v1 CRD
+# serving v1alpha1 (linkerd), v1alpha2 (osm) and v1alpha3/v1alpha4 from smi-sdk-go's types.
+fetch_smi_crds() {
+  local out=$crddir/smi-$SMI_SDK_VERSION.yaml
+  [ -s "$out" ] && return 0
+  require_go
+  build_gobin controller-gen "$CONTROLLER_TOOLS_VERSION" sigs.k8s.io/controller-tools/cmd/controller-gen controller-gen
+  local src d staging=v0.${KUBE_VERSION#v1.}
+  src=$(module_dir "github.com/servicemeshinterface/smi-sdk-go@$SMI_SDK_VERSION")
+  [ -d "$src/pkg/apis/split" ] || die "smi-sdk-go@$SMI_SDK_VERSION has no pkg/apis/split"
+  echo "generating the SMI TrafficSplit CRD (controller-gen $CONTROLLER_TOOLS_VERSION, smi-sdk-go $SMI_SDK_VERSION)…" >&2
+  d=$(throwaway smi)
+  mkdir -p "$crddir"
+  ( cd "$d"
+    # A copy of the API packages under the module's own path: their imports resolve without the
+    # module's 2020 dependency tree (client-go 0.18), only today's k8s.io/api.
+    go mod init github.com/servicemeshinterface/smi-sdk-go >/dev/null 2>&1 &&
+      mkdir -p pkg/apis && cp -r "$src/pkg/apis/split" pkg/apis/ && chmod -R u+w pkg &&
+      # More than one version needs a storage version: v1alpha2, as OSM's and linkerd-smi's CRDs.
+      sed -i 's|^type TrafficSplit struct|// +kubebuilder:storageversion\n&|' pkg/apis/split/v1alpha2/traffic_split.go &&
+      go mod edit -require "k8s.io/api@$staging" -require "k8s.io/apimachinery@$staging" &&
+      go mod tidy >&2 &&
+      "$bindir/controller-gen-$CONTROLLER_TOOLS_VERSION/controller-gen" crd paths=./pkg/apis/split/... output:crd:stdout
+  ) >"$out.tmp" || die "generating the SMI CRD failed (see the output above)"
+  rm -rf "$d"
+  check_crds "$out.tmp" trafficsplits.split.smi-spec.io
+  mv "$out.tmp" "$out"
+}
+
+fetch_mesh_crds() {
+  fetch_module_crds istio "$ISTIO_API_VERSION" istio.io/api kubernetes/customresourcedefinitions.gen.yaml \
+    virtualservices.networking.istio.io destinationrules.networking.istio.io
+  fetch_smi_crds
+  fetch_module_crds contour "$CONTOUR_VERSION" github.com/projectcontour/contour examples/contour/01-crds.yaml \
+    httpproxies.projectcontour.io
+  fetch_module_crds gloo "$GLOO_VERSION" github.com/solo-io/gloo \
+    "install/helm/gloo/crds/gloo.solo.io_v1_Upstream.yaml install/helm/gloo/crds/gateway.solo.io_v1_RouteTable.yaml" \
+    upstreams.gloo.solo.io routetables.gateway.solo.io
+  fetch_module_crds traefik "$TRAEFIK_VERSION" github.com/traefik/traefik/v3 \
+    docs/content/reference/dynamic-configuration/kubernetes-crd-definition-v1.yml traefikservices.traefik.io
+  fetch_module_crds apisix "$APISIX_INGRESS_VERSION" github.com/apache/apisix-ingress-controller \
+    samples/deploy/crd/v1/ApisixRoute.yaml apisixroutes.apisix.apache.org
+  fetch_module_crds knative-serving "$KNATIVE_SERVING_VERSION" knative.dev/serving \
+    config/core/300-resources/service.yaml services.serving.knative.dev
+  fetch_module_crds keda "$KEDA_VERSION" github.com/kedacore/keda/v2 config/crd/bases/keda.sh_scaledobjects.yaml \
+    scaledobjects.keda.sh
+}
+
+# crd_files: every third-party CRD file up.sh applies, one path a line (fetched by `all` before).
+crd_files() {
+  local f files=(
+    "$cache/gateway-api-$GATEWAY_API_VERSION/standard-install.yaml"
+    "$crddir/istio-$ISTIO_API_VERSION.yaml"
+    "$crddir/smi-$SMI_SDK_VERSION.yaml"
+    "$crddir/contour-$CONTOUR_VERSION.yaml"
+    "$crddir/gloo-$GLOO_VERSION.yaml"
+    "$crddir/traefik-$TRAEFIK_VERSION.yaml"
+    "$crddir/apisix-$APISIX_INGRESS_VERSION.yaml"
+    "$crddir/knative-serving-$KNATIVE_SERVING_VERSION.yaml"
+    "$crddir/keda-$KEDA_VERSION.yaml"
+    "$here"/crds/*.yaml
+  )
+  for f in "${files[@]}"; do
+    [ -s "$f" ] || die "missing $f: run 'bash $here/build.sh all'"
+    echo "$f"
+  done
+}
+
 what=${1:-all}
 case "$what" in
-  all) build_kube; build_etcd; build_kwok; build_gobin helm "$HELM_VERSION" helm.sh/helm/v3/cmd/helm helm; fetch_gateway_api ;;
+  all) build_kube; build_etcd; build_kwok; build_gobin helm "$HELM_VERSION" helm.sh/helm/v3/cmd/helm helm; fetch_gateway_api; fetch_mesh_crds ;;
   kube) build_kube ;; etcd) build_etcd ;; kwok) build_kwok ;;
   helm) build_gobin helm "$HELM_VERSION" helm.sh/helm/v3/cmd/helm helm ;;
   gateway-api) fetch_gateway_api ;;
-  *) die "unknown component '$what' (all|kube|etcd|kwok|helm|gateway-api)" ;;
+  mesh-crds) fetch_mesh_crds ;;
+  crd-files) crd_files ;;
+  *) die "unknown component '$what' (all|kube|etcd|kwok|helm|gateway-api|mesh-crds|crd-files)" ;;
 esac
 
 if [ ${#built[@]} -gt 0 ]; then

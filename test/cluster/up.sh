@@ -27,7 +27,6 @@ nodes=${FLEDGE_CLUSTER_NODES:-2}
 kubebin=$cache/bin/kubernetes-$KUBE_VERSION
 etcdbin=$cache/bin/etcd-$ETCD_VERSION
 kwokbin=$cache/bin/kwok-$KWOK_VERSION
-gateway_crds=$cache/gateway-api-$GATEWAY_API_VERSION/standard-install.yaml
 flagger_crds=$root/artifacts/flagger/crd.yaml
 kubectl=$kubebin/kubectl
 kwokctl=$kwokbin/kwokctl
@@ -53,7 +52,10 @@ for b in "$kubebin/kube-apiserver" "$kubebin/kube-controller-manager" "$kubebin/
   "$etcdbin/etcd" "$kwokbin/kwok" "$kwokctl"; do
   [ -x "$b" ] || die "missing $b after build.sh; remove $cache/bin and retry"
 done
-[ -f "$gateway_crds" ] || die "missing $gateway_crds after build.sh"
+# Third-party CRDs: Gateway API and every mesh's (fetched by build.sh; test/cluster/crds for the
+# meshes whose module the proxy doesn't serve).
+crd_list=$(bash "$here/build.sh" crd-files) || die "the CRD files are missing after build.sh"
+mapfile -t crd_files <<<"$crd_list"
 
 # Anything that changes how the cluster is made forces a recreation.
 stamp="kube=$KUBE_VERSION etcd=$ETCD_VERSION kwok=$KWOK_VERSION nodes=$nodes up=$(sha256sum "${BASH_SOURCE[0]}" | cut -c1-16)"
@@ -224,24 +226,30 @@ ensure_nodes() {
     die "the kwok nodes did not become Ready (logs: $clusterdir/logs/kwok-controller.log)"
 }
 
-# Applies the CRDs when they changed since the last apply (or were deleted).
+# crd_names FILE...: the metadata.name of every CustomResourceDefinition in the files.
+crd_names() {
+  awk '/^---/ { crd = 0 } /^kind: CustomResourceDefinition$/ { crd = 1 } crd && /^  name: / { print $2; crd = 0 }' "$@"
+}
+
+# Applies the CRDs when they changed since the last apply (or any was deleted).
 ensure_crds() {
-  local files=("$gateway_crds") sum
+  local files=("${crd_files[@]}") sum have missing
   if [ -f "$flagger_crds" ]; then
     files+=("$flagger_crds")
   else
     log "artifacts/flagger/crd.yaml does not exist yet: skipping the Flagger CRDs (run up again once it exists)"
   fi
   sum=$(cat "${files[@]}" | sha256sum | cut -c1-64)
-  if [ "$(cat "$outdir/crds.sha256" 2>/dev/null)" = "$sum" ] &&
-    k get crd httproutes.gateway.networking.k8s.io >/dev/null 2>&1 &&
-    { [ ! -f "$flagger_crds" ] || k get crd canaries.flagger.app >/dev/null 2>&1; }; then
+  have=$(k get crd -o 'jsonpath={range .items[*]}{.metadata.name}{"\n"}{end}') || die "listing the CRDs failed"
+  missing=$(comm -23 <(crd_names "${files[@]}" | sort -u) <(sort -u <<<"$have"))
+  if [ "$(cat "$outdir/crds.sha256" 2>/dev/null)" = "$sum" ] && [ -z "$missing" ]; then
     return 0
   fi
-  local f
+  local f shown
   for f in "${files[@]}"; do
-    log "applying CRDs from ${f#"$root"/}"
-    # Server-side apply: the Gateway API CRDs are too big for the last-applied annotation.
+    shown=${f#"$root"/}
+    log "applying CRDs from ${shown/#"$cache"/\$FLEDGE_CACHE}"
+    # Server-side apply: several CRDs (Gateway API, Istio, Gloo) are too big for the last-applied annotation.
     k apply --server-side --force-conflicts --field-manager=fledge-cluster-up -f "$f" >/dev/null ||
       die "applying $f failed"
   done
