@@ -73,7 +73,10 @@ pid_alive() {
 healthy() {
   [ -f "$clusterdir/kwok.yaml" ] || { echo "no cluster"; return 1; }
   { [ -f "$kubeconfig" ] && [ -f "$outdir/stamp" ]; } || { echo "incomplete state"; return 1; }
-  [ "$(cat "$outdir/stamp")" = "$stamp" ] || { echo "made with other versions/settings"; return 1; }
+  # FLEDGE_CLUSTER_REUSE=1: keep a healthy cluster made by another version of this script (several
+  # checkouts sharing one cluster through FLEDGE_STATE).
+  [ "$(cat "$outdir/stamp")" = "$stamp" ] || [ -n "${FLEDGE_CLUSTER_REUSE:-}" ] ||
+    { echo "made with other versions/settings"; return 1; }
   local c
   for c in "${components[@]}"; do pid_alive "$c" || { echo "$c is not running"; return 1; }; done
   openssl x509 -checkend 86400 -noout -in "$pki/admin.crt" >/dev/null || { echo "certificate expires"; return 1; }
