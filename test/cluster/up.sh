@@ -184,8 +184,8 @@ EOF
     --kwok-controller-binary "$kwokbin/kwok" \
     --kubeconfig '' \
     --timeout 5m 9>&- >"$outdir/kwokctl.log" 2>&1 || {
-    tail -n 20 "$outdir/kwokctl.log" >&2
-    die "kwokctl create cluster failed (full output: $outdir/kwokctl.log; component logs: $clusterdir/logs)"
+    log "kwokctl create cluster failed (full output: $outdir/kwokctl.log)"
+    return 1
   }
 
   # kwokctl links the binaries it uses into the cluster's bin dir: all must be ours (nothing fetched).
@@ -260,6 +260,42 @@ ensure_crds() {
   echo "$sum" >"$outdir/crds.sha256"
 }
 
+# poll SECONDS CMD...: like wait_until, but fails instead of exiting.
+poll() {
+  local deadline=$(($(date +%s) + $1))
+  shift
+  until "$@" >/dev/null 2>&1; do
+    [ "$(date +%s)" -lt "$deadline" ] || return 1
+    sleep 1
+  done
+}
+
+# port_race: a component lost a port kwokctl picked to another process, e.g. another cluster
+# started at the same moment on this machine (kwokctl picks free ports before the daemons bind them).
+port_race() { grep -qs "address already in use" "$outdir/kwokctl.log" "$clusterdir"/logs/*.log; }
+
+# The last lines of kwokctl's and every component's log, for a failure message.
+log_tails() {
+  local f
+  for f in "$outdir/kwokctl.log" "$clusterdir"/logs/*.log; do
+    [ -f "$f" ] || continue
+    echo "--- ${f#"$state"/}" >&2
+    tail -n 8 "$f" >&2
+  done
+}
+
+# start_cluster: creates the cluster and waits until every component serves; fails (never exits).
+start_cluster() {
+  create || return 1
+  write_kubeconfig
+  poll 120 readyz || { log "kube-apiserver /readyz did not answer ok within 120s"; return 1; }
+  # The controller manager is up once it has made the default ServiceAccount (pods need it).
+  poll 120 k get serviceaccount default -n default ||
+    { log "kube-controller-manager made no default ServiceAccount within 120s"; return 1; }
+  local c
+  for c in "${components[@]}"; do pid_alive "$c" || { log "$c exited after starting"; return 1; }; done
+}
+
 result=reused
 if why=$(healthy); then
   log "reusing the running cluster '$name'"
@@ -271,11 +307,18 @@ else
   # We already hold the lock down.sh would take.
   FLEDGE_CLUSTER_LOCK_HELD=1 FLEDGE_CLUSTER_QUIET=1 bash "$here/down.sh" 9>&- || die "cleaning up the stale cluster failed"
   mkdir -p "$outdir"
-  create
-  write_kubeconfig
-  wait_until 120 "kube-apiserver /readyz" readyz
-  # The controller manager is up once it has made the default ServiceAccount (pods need it).
-  wait_until 120 "kube-controller-manager (default ServiceAccount)" k get serviceaccount default -n default
+  attempts=3
+  for attempt in $(seq "$attempts"); do
+    start_cluster && break
+    if [ "$attempt" -lt "$attempts" ] && port_race; then
+      log "a component lost its port to another process (attempt $attempt of $attempts): recreating the cluster"
+      FLEDGE_CLUSTER_LOCK_HELD=1 FLEDGE_CLUSTER_QUIET=1 bash "$here/down.sh" 9>&- || die "cleaning up the failed cluster failed"
+      mkdir -p "$outdir"
+      continue
+    fi
+    log_tails
+    die "the cluster did not start (component logs: $clusterdir/logs)"
+  done
   echo "$stamp" >"$outdir/stamp"
 fi
 ensure_nodes
