@@ -154,9 +154,11 @@ describe('parseConfig', () => {
     expect(err(['-kubeconfig-service-mesh=/k']).message).toContain('not supported');
   });
 
-  it('accepts Flagger-only logging flags with a warning', () => {
+  it('logs text for -zap-encoding console and JSON for json; -zap-replace-globals only warns', () => {
     const c = ok(['-zap-encoding', 'console', '-zap-replace-globals']);
-    expect(c.warnings).toHaveLength(2);
+    expect(c.logFormat).toBe('text');
+    expect(c.warnings).toEqual(['-zap-replace-globals has no effect in Fledge']);
+    expect(ok(['-zap-encoding', 'json']).logFormat).toBe('json');
     expect(err(['-zap-encoding', 'xml']).message).toContain('-zap-encoding');
   });
 

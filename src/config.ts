@@ -10,7 +10,7 @@
  */
 import { type FlagSpec, flagUsage, parseFlags, parseGoDuration, splitList } from './cli/flags.ts';
 import { isMeshProvider, meshProviders } from './apis/flagger/v1beta1/types.ts';
-import { type Level, isLevel } from './log/logger.ts';
+import { type Level, type LogFormat, isLevel, logFormatOf } from './log/logger.ts';
 
 /** The operator's settings, after defaults and validation. */
 export interface Config {
@@ -27,6 +27,8 @@ export interface Config {
   /** `-min-analysis-interval` in ms: floor of `analysis.interval` (10 s as in Flagger; lower for tests). */
   readonly minAnalysisIntervalMs: number;
   readonly logLevel: Level;
+  /** `-zap-encoding`: `json` or `text` (console). */
+  readonly logFormat: LogFormat;
   /** `-port` of the /metrics, /healthz and /readyz server. */
   readonly port: number;
   readonly slack: {
@@ -99,7 +101,12 @@ const flags: readonly FlagSpec[] = [
     help: 'Floor of analysis.interval (Flagger: 10s). Lower it only for tests and demos.',
   },
   { name: 'log-level', kind: 'string', default: 'info', help: 'Log level: debug, info, warn (warning), error.' },
-  { name: 'zap-encoding', kind: 'string', default: 'json', help: 'Log encoding; Fledge always logs JSON.' },
+  {
+    name: 'zap-encoding',
+    kind: 'string',
+    default: 'json',
+    help: 'Log encoding: json, or console (text); default text on a terminal, else json.',
+  },
   {
     name: 'zap-replace-globals',
     kind: 'bool',
@@ -223,11 +230,9 @@ export function parseConfig(
   if (selectorLabels.length === 0) errors.push('flag -selector-labels needs at least one label');
 
   const warnings: string[] = [];
-  const encoding = str('zap-encoding');
-  if (encoding !== 'json') {
-    if (encoding === 'console') warnings.push('-zap-encoding=console has no effect: Fledge always logs JSON');
-    else errors.push(`invalid value "${encoding}" for flag -zap-encoding: want json or console`);
-  }
+  const logFormat = logFormatOf(given.has('zap-encoding') ? str('zap-encoding') : undefined) ?? 'json';
+  if (given.has('zap-encoding') && logFormatOf(str('zap-encoding')) === undefined)
+    errors.push(`invalid value "${str('zap-encoding')}" for flag -zap-encoding: want json or console`);
   if (given.has('zap-replace-globals')) warnings.push('-zap-replace-globals has no effect in Fledge');
 
   const namespace = str('namespace');
@@ -248,6 +253,7 @@ export function parseConfig(
     controlLoopIntervalMs: intervalMs ?? 10_000,
     minAnalysisIntervalMs: minIntervalMs ?? 10_000,
     logLevel: isLevel(logLevel) ? logLevel : 'info',
+    logFormat,
     port: int('port', 0, 65535),
     slack: {
       url: str('slack-url'),

@@ -260,7 +260,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     return 0;
   }
 
-  const log = createLogger({ level: config.logLevel, name: BINARY });
+  const log = createLogger({ level: config.logLevel, name: BINARY, format: config.logFormat });
   process.on('unhandledRejection', (reason) => log.error('unhandled promise rejection', { error: reason }));
   process.on('uncaughtException', (err) => {
     log.error('uncaught exception; exiting', { error: err });

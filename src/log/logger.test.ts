@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { FakeKube } from '../kube/fake.ts';
 import { GatewayApiRouter } from '../router/gateway-api.ts';
 import { newCanary } from '../router/router.fixture.ts';
-import { type Fields, type Logger, createLogger } from './logger.ts';
+import { type Fields, type Logger, createLogger, defaultLogFormat, logFormatOf } from './logger.ts';
 
 /** A logger writing parsed lines into an array. */
 function recorder(): { log: Logger; lines: Record<string, unknown>[] } {
@@ -92,5 +92,24 @@ describe('log call sites', () => {
     expect(updated).toHaveLength(1);
     expect(updated[0]).toMatchObject({ canary: 'podinfo', namespace: 'test', primaryWeight: 40, canaryWeight: 60 });
     expect(updated[0]).not.toHaveProperty('shadowed');
+  });
+});
+
+describe('text format', () => {
+  it('writes time, level, message and key=value fields, quoting what needs it', () => {
+    const lines: string[] = [];
+    const log = createLogger({ format: 'text', write: (l) => lines.push(l), name: 'fledge' });
+    log.child({ canary: 'podinfo', namespace: 'test' }).warn('Halt advancement', { weight: 20, reason: 'a b' });
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      /^\d\d:\d\d:\d\d\.\d\d\d WARN {2}Halt advancement logger=fledge canary=podinfo namespace=test weight=20 reason="a b"$/,
+    );
+  });
+
+  it('follows the terminal when -zap-encoding is unset', () => {
+    expect(defaultLogFormat({ isTTY: true })).toBe('text');
+    expect(defaultLogFormat({})).toBe('json');
+    expect(logFormatOf('console')).toBe('text');
+    expect(logFormatOf('xml')).toBeUndefined();
   });
 });

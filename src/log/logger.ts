@@ -51,10 +51,42 @@ export interface Logger<Bound extends KnownKey = never> {
   child<F extends Fields<Bound>>(fields: F): Logger<Bound | Exclude<keyof F & KnownKey, 'logger'>>;
 }
 
+/** `json`: one object per line (machines); `text`: `time LEVEL msg key=value …` (a person at a terminal). */
+export type LogFormat = 'json' | 'text';
+
 export interface LoggerOptions {
   readonly level?: Level;
   readonly name?: string;
   readonly write?: (line: string) => void;
+  /** Default `json`. */
+  readonly format?: LogFormat;
+}
+
+/** `text` when stderr is a terminal, else `json` (what log collectors expect). */
+export function defaultLogFormat(stream: { readonly isTTY?: boolean } = process.stderr): LogFormat {
+  return stream.isTTY === true ? 'text' : 'json';
+}
+
+/**
+ * The format of Go's `-zap-encoding` (Flagger's flag): `json`, or `console` for text. Unset, it
+ * follows the terminal ({@link defaultLogFormat}). Undefined for any other value.
+ */
+export function logFormatOf(encoding: string | undefined): LogFormat | undefined {
+  if (encoding === undefined) return defaultLogFormat();
+  if (encoding === 'json') return 'json';
+  return encoding === 'console' ? 'text' : undefined;
+}
+
+/** One line for a person: time, level, message, then the fields as key=value (values JSON-quoted when needed). */
+export function textLine(line: Readonly<Record<string, unknown>>): string {
+  const { ts, level, msg, ...fields } = line;
+  const time = typeof ts === 'string' ? ts.slice(11, 23) : '';
+  const parts = [time, String(level).toUpperCase().padEnd(5), String(msg)];
+  for (const [k, v] of Object.entries(fields)) {
+    const text = typeof v === 'string' && /^[^\s"=]+$/.test(v) ? v : JSON.stringify(v);
+    parts.push(`${k}=${text}`);
+  }
+  return parts.join(' ');
 }
 
 function errorFields(value: unknown): unknown {
@@ -91,7 +123,7 @@ class JsonLogger implements Logger {
       else line[k] = errorFields(v);
     }
     if (shadowed !== undefined) line['shadowed'] = shadowed;
-    this.#write(JSON.stringify(line));
+    this.#write(this.#options.format === 'text' ? textLine(line) : JSON.stringify(line));
   }
 
   debug(msg: string, fields?: Fields): void {
