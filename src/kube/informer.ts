@@ -108,7 +108,8 @@ function httpStatusOf(err: unknown): number | undefined {
   if (err instanceof KubeApiError) return err.status;
   if (!isRecord(err)) return undefined;
   const code = err['statusCode'] ?? err['code'];
-  return typeof code === 'number' ? code : undefined;
+  // DOMException (e.g. a TimeoutError) has a small numeric `code` of its own.
+  return typeof code === 'number' && code >= 100 && code < 600 ? code : undefined;
 }
 
 /** True when `obj` is known to be newer than `resourceVersion`. */
