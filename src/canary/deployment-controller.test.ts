@@ -38,6 +38,14 @@ type DeploymentSpec = {
   };
 };
 
+/** isPrimaryReady of a primary whose latest spec the Deployment controller has not seen yet. */
+const PRIMARY_NOT_OBSERVED = {
+  ready: false,
+  retriable: true,
+  message:
+    'podinfo-primary.test not ready: waiting for rollout to finish: observed deployment generation less than desired generation',
+};
+
 const specOf = (obj: KubeObject | undefined): DeploymentSpec => obj?.['spec'] as DeploymentSpec;
 const summary = (fx: Fixture): string[] => fx.kube.actions.map((a) => `${a.verb} ${a.type} ${a.key}`);
 
@@ -490,12 +498,7 @@ describe('DeploymentController readiness', () => {
     const fx = newFixture();
     expect(fx.controller.isPrimaryReady(fx.ctx, fx.canary)).toMatchObject({ ready: false, retriable: true });
     await fx.controller.initialize(fx.ctx, fx.canary);
-    expect(fx.controller.isPrimaryReady(fx.ctx, fx.canary)).toEqual({
-      ready: false,
-      retriable: true,
-      message:
-        'podinfo-primary.test not ready: waiting for rollout to finish: observed deployment generation less than desired generation',
-    });
+    expect(fx.controller.isPrimaryReady(fx.ctx, fx.canary)).toEqual(PRIMARY_NOT_OBSERVED);
     makeReady(fx.kube, 'podinfo-primary');
     expect(fx.controller.isPrimaryReady(fx.ctx, fx.canary)).toMatchObject({ ready: true });
   });
@@ -558,6 +561,41 @@ describe('DeploymentController readiness', () => {
       fx.clock.advance(3_600_000);
       expect(fx.controller.isCanaryReady(fx.ctx, canary)).toMatchObject({ ready: true });
     });
+  });
+});
+
+describe('DeploymentController while the Deployment watch is down (e.g. after an API server restart)', () => {
+  it('judges the primary it just promoted, never the pre-promotion object the watch last delivered', async () => {
+    const fx = newFixture();
+    await fx.controller.initialize(fx.ctx, fx.canary);
+    makeReady(fx.kube, 'podinfo-primary');
+    editTarget(fx, (s) => {
+      ((s.template.spec['containers'] as { image: string }[])[0] as { image: string }).image = 'podinfo:6.0.1';
+    });
+    expect(fx.controller.isPrimaryReady(fx.ctx, fx.canary)).toMatchObject({ ready: true });
+    fx.kube.pauseWatches();
+    await fx.controller.promote(fx.ctx, fx.canary);
+    await fx.controller.scaleToZero(fx.ctx, fx.canary);
+    expect(fx.controller.isPrimaryReady(fx.ctx, fx.canary)).toEqual(PRIMARY_NOT_OBSERVED);
+    // The Deployment controller rolls the primary out, but Fledge cannot see it yet: still waiting.
+    makeReady(fx.kube, 'podinfo-primary');
+    expect(fx.controller.isPrimaryReady(fx.ctx, fx.canary)).toMatchObject({ ready: false, retriable: true });
+    fx.kube.resumeWatches();
+    expect(fx.controller.isPrimaryReady(fx.ctx, fx.canary)).toMatchObject({ ready: true });
+    expect(fx.controller.primaryRuns(fx.ctx, fx.canary, fx.controller.revision(fx.ctx, fx.canary).hash)).toBe(true);
+  });
+
+  it('finds the primary it just created: "not ready", never "not found"', async () => {
+    const fx = newFixture();
+    fx.kube.pauseWatches();
+    await fx.controller.initialize(fx.ctx, fx.canary);
+    const readiness = fx.controller.isPrimaryReady(fx.ctx, fx.canary);
+    expect(readiness.message).not.toMatch(/not found/);
+    expect(readiness).toMatchObject({ ready: false, retriable: true });
+    // and does not create it twice
+    fx.kube.clearActions();
+    await fx.controller.initialize(fx.ctx, fx.canary);
+    expect(fx.kube.writes({ type: 'Deployment' })).toEqual([]);
   });
 });
 

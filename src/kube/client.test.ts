@@ -378,6 +378,105 @@ describe('createKubeClient against a loopback API server', () => {
   });
 });
 
+describe('informer freshness against a loopback API server', () => {
+  const api = new FakeApiServer();
+  let kube: ApiKubeClient;
+  const watches: Seen[] = [];
+  let readyz = 0;
+
+  beforeAll(async () => {
+    const server = await api.listen();
+    kube = createKubeClient({
+      kubeconfig: writeKubeconfig('freshness.json', kubeconfigFor(server)),
+      log: silentLogger,
+      // A backoff far longer than the test: only the /readyz probe can end it in time.
+      informer: { backoffInitialMs: 600_000, backoffMaxMs: 600_000, minWatchMs: 0, probeIntervalMs: 20 },
+    });
+  });
+  afterAll(async () => {
+    kube.close();
+    await api.close();
+  });
+
+  const podinfo = (rv: string, generation: number): KubeObject => ({
+    ...deployment,
+    metadata: { ...deployment.metadata, resourceVersion: rv, generation },
+    status: { observedGeneration: 1 },
+  });
+
+  it("reads Fledge's own writes back from the cache while the watch delivers nothing", async () => {
+    api.handler = (req, res) => {
+      if (req.query.get('watch') === 'true') {
+        watches.push(req);
+        res.writeHead(200, { 'content-type': 'application/json' });
+        return; // blind: open, but never an event
+      }
+      if (req.method === 'GET') {
+        json(res, 200, { kind: 'DeploymentList', metadata: { resourceVersion: '10' }, items: [podinfo('5', 1)] });
+        return;
+      }
+      const rv = req.method === 'POST' ? '30' : req.path.endsWith('/status') ? '22' : '20';
+      const name = req.method === 'POST' ? 'podinfo-primary' : 'podinfo';
+      json(res, 200, { ...podinfo(rv, 2), metadata: { ...podinfo(rv, 2).metadata, name } });
+    };
+    const informer = kube.informer(Resources.deployment, 'test');
+    await informer.synced();
+    const seen: string[] = [];
+    informer.onChange((e, o) => seen.push(`${e}:${o.metadata.name}@${o.metadata.resourceVersion ?? ''}`));
+
+    await kube.apply({ ...deployment, spec: { replicas: 2 } });
+    expect(informer.get({ name: 'podinfo' })).toMatchObject({ metadata: { resourceVersion: '20', generation: 2 } });
+    await kube.patchStatus(Resources.deployment, { namespace: 'test', name: 'podinfo' }, { observedGeneration: 1 });
+    expect(informer.get({ name: 'podinfo' })?.metadata.resourceVersion).toBe('22');
+    await kube.create({ ...deployment, metadata: { ...deployment.metadata, name: 'podinfo-primary' } });
+    expect(informer.get({ name: 'podinfo-primary' })?.metadata.resourceVersion).toBe('30');
+    // An older answer (a slow earlier write) does not move the cache back.
+    await kube.mergePatch(Resources.deployment, { namespace: 'test', name: 'podinfo' }, { spec: { replicas: 2 } });
+    expect(informer.get({ name: 'podinfo' })?.metadata.resourceVersion).toBe('22');
+    expect(seen).toEqual(['update:podinfo@20', 'update:podinfo@22', 'add:podinfo-primary@30']);
+    expect(watches).toHaveLength(1);
+  });
+
+  it('ends the watch backoffs of all informers as soon as /readyz answers again', async () => {
+    let broken = 0;
+    api.handler = (req, res) => {
+      if (req.path === '/readyz') {
+        readyz++;
+        res.writeHead(readyz < 3 ? 503 : 200, { 'content-type': 'text/plain' });
+        res.end(readyz < 3 ? 'not ready' : 'ok');
+        return;
+      }
+      if (req.query.get('watch') === 'true') {
+        watches.push(req);
+        if (broken < 2) {
+          broken++;
+          res.socket?.destroy(); // the API server went away
+          return;
+        }
+        res.writeHead(200, { 'content-type': 'application/json' });
+        return;
+      }
+      json(res, 200, { kind: 'ServiceList', metadata: { resourceVersion: '40' }, items: [] });
+    };
+    watches.length = 0;
+    const services = kube.informer(Resources.service, 'test');
+    const configMaps = kube.informer(Resources.configMap, 'test');
+    await Promise.all([services.synced(), configMaps.synced()]);
+    const deadline = Date.now() + 4_000;
+    while (watches.length < 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    // Both informers watched again although their backoff was 10 minutes.
+    expect(watches.map((w) => w.path).sort()).toEqual([
+      '/api/v1/namespaces/test/configmaps',
+      '/api/v1/namespaces/test/configmaps',
+      '/api/v1/namespaces/test/services',
+      '/api/v1/namespaces/test/services',
+    ]);
+    expect(readyz).toBeGreaterThanOrEqual(3);
+    expect(services.health().consecutiveFailures).toBe(0);
+    expect(configMaps.health().consecutiveFailures).toBe(0);
+  });
+});
+
 describe('fromClientNodeError', () => {
   it('parses the V1Status JSON string in ApiException.body', () => {
     const body = JSON.stringify(status(404, 'NotFound', 'canaries.flagger.app "x" not found'));

@@ -16,6 +16,7 @@ import {
   type ListOptions,
 } from './port.ts';
 import { Resources } from './resources.ts';
+import { ServerProbe } from './probe.ts';
 import { HttpTransport } from './transport.ts';
 
 /** Options of {@link createKubeClient}. */
@@ -35,6 +36,8 @@ export interface KubeClientOptions {
   readonly informer?: InformerTuning & {
     /** Server-side timeout of each watch request (default: the server's, 30–60 min). */
     readonly watchTimeoutSeconds?: number;
+    /** How often informers waiting for an unreachable API server probe `/readyz` (default 1 s). */
+    readonly probeIntervalMs?: number;
   };
   /** `reportingInstance` of Events (default: the host name, which is the pod name in a cluster). */
   readonly eventInstance?: string;
@@ -141,6 +144,7 @@ class ClientNodeKube implements ApiKubeClient {
   readonly #types = new Map<string, ResourceType>();
   readonly #informers = new Map<string, WatchInformer>();
   readonly #views = new Map<string, Informer>();
+  readonly #probe: ServerProbe;
 
   constructor(kc: KubeConfig, options: KubeClientOptions) {
     this.#options = options;
@@ -155,6 +159,12 @@ class ClientNodeKube implements ApiKubeClient {
     });
     this.server = this.#transport.server;
     this.#watch = new Watch(kc);
+    const probeIntervalMs = options.informer?.probeIntervalMs ?? 1_000;
+    this.#probe = new ServerProbe({
+      ready: () => this.#transport.ping('/readyz', Math.max(1_000, 5 * probeIntervalMs)),
+      intervalMs: probeIntervalMs,
+      ...(options.clock === undefined ? {} : { clock: options.clock }),
+    });
     this.#recorder = new EventRecorder({
       kube: this,
       log: this.#log,
@@ -191,7 +201,7 @@ class ClientNodeKube implements ApiKubeClient {
       body: obj,
       contentType: 'application/json',
     });
-    return this.#toObject(res, type);
+    return this.#written(res, type);
   }
 
   async apply(obj: KubeObject, options: ApplyOptions = {}): Promise<KubeObject> {
@@ -208,7 +218,7 @@ class ClientNodeKube implements ApiKubeClient {
       body: { ...obj, metadata },
       contentType: 'application/apply-patch+yaml',
     });
-    return this.#toObject(res, type);
+    return this.#written(res, type);
   }
 
   async mergePatch(type: ResourceType, key: ObjectKey, patch: unknown): Promise<KubeObject> {
@@ -220,7 +230,7 @@ class ClientNodeKube implements ApiKubeClient {
       body: patch,
       contentType: 'application/merge-patch+json',
     });
-    return this.#toObject(res, type);
+    return this.#written(res, type);
   }
 
   async patchStatus(type: ResourceType, key: ObjectKey, status: unknown): Promise<KubeObject> {
@@ -232,7 +242,7 @@ class ClientNodeKube implements ApiKubeClient {
       body: { status },
       contentType: 'application/merge-patch+json',
     });
-    return this.#toObject(res, type);
+    return this.#written(res, type);
   }
 
   async delete(type: ResourceType, key: ObjectKey): Promise<void> {
@@ -277,18 +287,19 @@ class ClientNodeKube implements ApiKubeClient {
     const existing = this.#informers.get(key);
     if (existing) return existing;
     const at = scope === undefined ? {} : { namespace: scope };
-    const tuning = this.#options.informer ?? {};
+    const { probeIntervalMs: _probe, watchTimeoutSeconds, ...tuning } = this.#options.informer ?? {};
     const informer: WatchInformer = new WatchInformer({
       ...tuning,
       type,
       ...at,
       log: this.#log,
+      reachability: this.#probe,
       ...(this.#options.clock === undefined ? {} : { clock: this.#options.clock }),
       source: clientNodeWatchSource({
         watch: this.#watch,
         path: resourcePath(type, at),
         list: () => this.#listRaw(type, at),
-        ...(tuning.watchTimeoutSeconds === undefined ? {} : { timeoutSeconds: tuning.watchTimeoutSeconds }),
+        ...(watchTimeoutSeconds === undefined ? {} : { timeoutSeconds: watchTimeoutSeconds }),
       }),
       onStop: () => {
         if (this.#informers.get(key) === informer) this.#informers.delete(key);
@@ -300,6 +311,7 @@ class ClientNodeKube implements ApiKubeClient {
 
   close(): void {
     for (const informer of [...this.#informers.values()]) informer.stop();
+    this.#probe.stop();
     this.#transport.close();
   }
 
@@ -350,6 +362,19 @@ class ClientNodeKube implements ApiKubeClient {
     if (!type.namespaced) return undefined;
     if (!obj.metadata.namespace) throw new OperatorError(`${obj.kind} "${obj.metadata.name}": a namespace is required`);
     return obj.metadata.namespace;
+  }
+
+  /**
+   * The object a write returned, also written through into the informers of its type that cover
+   * it: a read after Fledge's own write never sees an older object, even while a watch lags or is
+   * down (the informer ignores older events and lists for it afterwards).
+   */
+  #written(u: unknown, type: ResourceType): KubeObject {
+    const obj = this.#toObject(u, type);
+    for (const informer of this.#informers.values()) {
+      if (informer.type.apiVersion === type.apiVersion && informer.type.plural === type.plural) informer.observe(obj);
+    }
+    return obj;
   }
 
   #toObject(u: unknown, type: ResourceType): KubeObject {

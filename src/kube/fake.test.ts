@@ -225,6 +225,26 @@ describe('FakeKube', () => {
       expect(events).toEqual(['add:y']);
     });
 
+    it('pauseWatches: informers see only writes through the port until resumed, then catch up', async () => {
+      const kube = new FakeKube([deployment(), deployment('other')]);
+      const informer = kube.informer(Resources.deployment, 'test');
+      const events: string[] = [];
+      informer.onChange((e, o) => events.push(`${e}:${o.metadata.name}@${o.metadata.resourceVersion ?? ''}`));
+      kube.pauseWatches();
+      const late = kube.informer(Resources.deployment); // created while paused: paused too
+      kube.setStatus(Resources.deployment, key, { readyReplicas: 2 }); // another actor: not seen
+      expect(informer.get(key)?.['status']).toBeUndefined();
+      const patched = await kube.mergePatch(Resources.deployment, key, { spec: { replicas: 3 } }); // own write: seen
+      expect(informer.get(key)?.metadata.resourceVersion).toBe(patched.metadata.resourceVersion);
+      expect(late.get(key)?.metadata.resourceVersion).toBe(patched.metadata.resourceVersion);
+      kube.upsert(deployment('new'));
+      await kube.delete(Resources.deployment, { namespace: 'test', name: 'other' });
+      expect(informer.list().map((o) => o.metadata.name)).toEqual(['podinfo']);
+      kube.resumeWatches();
+      expect(informer.list().map((o) => o.metadata.name)).toEqual(['podinfo', 'new']);
+      expect(events).toEqual(['update:podinfo@4', 'delete:other@2', 'add:new@5']);
+    });
+
     it('the cache cannot be corrupted through returned objects', () => {
       const kube = new FakeKube([deployment()]);
       const cached = kube.informer(Resources.deployment, 'test').get(key);

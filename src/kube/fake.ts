@@ -98,6 +98,7 @@ export class FakeKube implements KubeClient {
   readonly #failures: FailureRule[] = [];
   #resourceVersion = 0;
   #uid = 0;
+  #paused = false;
 
   constructor(objects: readonly KubeObject[] = [], options: FakeKubeOptions = {}) {
     this.#clock = options.clock ?? systemClock;
@@ -225,6 +226,7 @@ export class FakeKube implements KubeClient {
         onStop: () => this.#informers.delete(id),
       });
       this.#informers.set(id, informer);
+      if (this.#paused) informer.pause();
     }
     return informer;
   }
@@ -238,7 +240,7 @@ export class FakeKube implements KubeClient {
   upsert(obj: KubeObject): KubeObject {
     const prev = this.#store.get(typeKeyOf(obj))?.get(keyOf(obj));
     const copy = structuredClone(obj);
-    if (!prev) return structuredClone(this.#commit(this.#created(copy, true), undefined));
+    if (!prev) return structuredClone(this.#commit(this.#created(copy, true), undefined, false));
     const next: KubeObject = {
       ...copy,
       metadata: {
@@ -261,6 +263,23 @@ export class FakeKube implements KubeClient {
   /** The stored object (frozen), without recording anything; undefined when absent. */
   peek(type: ResourceType, key: ObjectKey): KubeObject | undefined {
     return this.#find(type, key);
+  }
+
+  /**
+   * Makes every informer lag as a watch that is down does (e.g. backing off after an API server
+   * restart): they keep serving what they held, plus Fledge's own writes through the port (the
+   * real client writes those through into its caches), but no change made by others
+   * ({@link upsert}, {@link setStatus}) until {@link resumeWatches}.
+   */
+  pauseWatches(): void {
+    this.#paused = true;
+    for (const informer of this.#informers.values()) informer.pause();
+  }
+
+  /** Ends {@link pauseWatches}: informers catch up, reporting what changed meanwhile. */
+  resumeWatches(): void {
+    this.#paused = false;
+    for (const informer of this.#informers.values()) informer.resume();
   }
 
   /** Makes the next `times` matching calls throw `error` (before they change anything). */
@@ -389,14 +408,17 @@ export class FakeKube implements KubeClient {
     if (specChanged(prev, candidate)) meta.generation = (prev.metadata.generation ?? 0) + 1;
     meta.resourceVersion = this.#nextResourceVersion();
     if (meta.deletionTimestamp !== undefined && (meta.finalizers?.length ?? 0) === 0) {
-      this.#commit(undefined, prev);
+      this.#commit(undefined, prev, !trusted);
       return candidate;
     }
-    return this.#commit(candidate, prev);
+    return this.#commit(candidate, prev, !trusted);
   }
 
-  /** Stores (or with `next` undefined, removes) and notifies informers synchronously. */
-  #commit(next: KubeObject | undefined, prev: KubeObject | undefined): KubeObject {
+  /**
+   * Stores (or with `next` undefined, removes) and notifies informers synchronously. `own` marks a
+   * write through the port, which paused informers still see (write-through, as the real client).
+   */
+  #commit(next: KubeObject | undefined, prev: KubeObject | undefined, own = true): KubeObject {
     const obj = next ?? prev;
     if (!obj) throw new Error('FakeKube: nothing to commit');
     const typeKey = typeKeyOf(obj);
@@ -411,7 +433,7 @@ export class FakeKube implements KubeClient {
     else objects.delete(key);
     const event: InformerEvent = !next ? 'delete' : prev ? 'update' : 'add';
     for (const informer of [...this.#informers.values()]) {
-      if (typeKeyOf(informer.type) === typeKey) informer.notify(event, frozen);
+      if (typeKeyOf(informer.type) === typeKey) informer.notify(event, frozen, own);
     }
     return frozen;
   }
@@ -425,13 +447,17 @@ interface FakeInformerOptions {
   readonly onStop: () => void;
 }
 
-/** An informer over FakeKube's store: always synced, notified synchronously on every write. */
+/**
+ * An informer over FakeKube's store: always synced, notified synchronously on every write. While
+ * paused it serves its own copy, which only writes through the port reach.
+ */
 class FakeInformer implements Informer {
   readonly type: ResourceType;
   readonly #options: FakeInformerOptions;
   readonly #listeners = new Set<Listener>();
   #stopped = false;
   #lastEventAt: number;
+  #held: Map<string, KubeObject> | undefined;
 
   constructor(options: FakeInformerOptions) {
     this.type = options.type;
@@ -476,9 +502,34 @@ class FakeInformer implements Informer {
     this.#options.onStop();
   }
 
-  /** Called by FakeKube after each write of this type. */
-  notify(event: InformerEvent, obj: KubeObject): void {
+  /** Called by FakeKube after each write of this type; `own` when made through the port. */
+  notify(event: InformerEvent, obj: KubeObject, own: boolean): void {
     if (this.#stopped || !this.#inScope(obj)) return;
+    if (this.#held) {
+      if (!own) return;
+      if (event === 'delete') this.#held.delete(keyOf(obj));
+      else this.#held.set(keyOf(obj), obj);
+    }
+    this.#emit(event, obj);
+  }
+
+  pause(): void {
+    this.#held ??= new Map(this.#live().map((o) => [keyOf(o), o]));
+  }
+
+  resume(): void {
+    const held = this.#held;
+    if (!held) return;
+    this.#held = undefined;
+    const live = new Map(this.#live().map((o) => [keyOf(o), o]));
+    for (const [key, old] of held) if (!live.has(key)) this.#emit('delete', old);
+    for (const [key, obj] of live) {
+      const old = held.get(key);
+      if (old?.metadata.resourceVersion !== obj.metadata.resourceVersion) this.#emit(old ? 'update' : 'add', obj);
+    }
+  }
+
+  #emit(event: InformerEvent, obj: KubeObject): void {
     this.#lastEventAt = this.#options.now();
     for (const listener of [...this.#listeners]) {
       try {
@@ -497,6 +548,10 @@ class FakeInformer implements Informer {
   }
 
   #visible(): KubeObject[] {
+    return this.#held ? [...this.#held.values()] : this.#live();
+  }
+
+  #live(): KubeObject[] {
     return this.#options.all().filter((o) => this.#inScope(o));
   }
 }

@@ -3,6 +3,7 @@ import { createLogger, silentLogger } from '../log/logger.ts';
 import {
   type ListResult,
   type ListWatchSource,
+  type ServerReachability,
   type WatchHandle,
   WatchInformer,
   type WatchInformerOptions,
@@ -55,6 +56,30 @@ class ScriptedSource implements ListWatchSource {
     const w = this.watches.at(-1);
     if (!w) throw new Error('no watch opened');
     return w;
+  }
+}
+
+/** A reachability signal the test fires by hand. */
+class ManualReachability implements ServerReachability {
+  readonly waiters = new Set<() => void>();
+  whenReachable(onUp: () => void): () => void {
+    const w = (): void => onUp();
+    this.waiters.add(w);
+    return () => this.waiters.delete(w);
+  }
+  up(): void {
+    const all = [...this.waiters];
+    this.waiters.clear();
+    for (const w of all) w();
+  }
+}
+
+/** Breaks the current watch `times` times with `err`, waiting for each retry to open. */
+async function breakWatches(source: ScriptedSource, times: number, err: unknown): Promise<void> {
+  for (let i = 0; i < times; i++) {
+    const before = source.watches.length;
+    source.current.end(err);
+    while (source.watches.length === before) await vi.advanceTimersByTimeAsync(100);
   }
 }
 
@@ -196,15 +221,152 @@ describe('WatchInformer', () => {
     expect(source.current.request.resourceVersion).toBe('500');
   });
 
-  it('relists when the watch request itself answers 410', async () => {
+  it('relists at once when a resumed watch request answers 410', async () => {
     const { source, informer } = setup();
     informer.start();
     await vi.advanceTimersByTimeAsync(5000);
     source.current.end(null);
     source.failNextWatch = Object.assign(new Error('Gone'), { statusCode: 410 });
     await vi.advanceTimersByTimeAsync(0); // the re-watch fails with 410 …
-    await vi.advanceTimersByTimeAsync(1000); // … which came too fast to be trusted: back off, then relist
+    await vi.advanceTimersByTimeAsync(1); // … and relists at once, not after a backoff
     expect(source.listCalls).toBe(2);
+    expect(informer.health().consecutiveFailures).toBe(0);
+  });
+
+  it('after an API server outage, a 410 on the resumed watch relists at once and the list ends the backoff', async () => {
+    const { source, informer } = setup();
+    informer.start();
+    await vi.advanceTimersByTimeAsync(0);
+    // The server goes away: the watch breaks and every retry is refused, up to the 30 s cap.
+    await breakWatches(source, 1, new Error('other side closed'));
+    await breakWatches(source, 6, Object.assign(new Error('fetch failed'), { cause: { code: 'ECONNREFUSED' } }));
+    expect(informer.health().consecutiveFailures).toBe(7);
+    // It comes back with a fresh watch cache: resuming from the old resourceVersion is 410 Gone.
+    source.lists = [{ items: [svc('a', '600')], resourceVersion: '700' }];
+    const watchesBefore = source.watches.length;
+    source.current.emit('ERROR', { kind: 'Status', code: 410, reason: 'Expired', message: 'too old resource version' });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(source.listCalls).toBe(2);
+    expect(source.watches).toHaveLength(watchesBefore + 1);
+    expect(source.current.request.resourceVersion).toBe('700');
+    expect(informer.health()).toMatchObject({ consecutiveFailures: 0, lastError: undefined, watching: true });
+  });
+
+  it('a 410 right after its own list retries after the initial delay: the list reset the count', async () => {
+    const { source, informer } = setup();
+    source.lists = [new Error('refused'), new Error('refused'), new Error('refused'), source.lists[0] as ListResult];
+    informer.start();
+    await vi.advanceTimersByTimeAsync(1000 + 2000 + 4000);
+    expect(source.listCalls).toBe(4);
+    source.current.emit('ERROR', { kind: 'Status', code: 410, reason: 'Expired', message: 'too old resource version' });
+    expect(informer.health().consecutiveFailures).toBe(1);
+    await vi.advanceTimersByTimeAsync(999);
+    expect(source.listCalls).toBe(4);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(source.listCalls).toBe(5);
+  });
+
+  it('retries a 429 (watch cache initializing) after the initial delay, whatever the failure count', async () => {
+    const { source, informer } = setup();
+    informer.start();
+    await vi.advanceTimersByTimeAsync(0);
+    await breakWatches(source, 5, new Error('refused'));
+    const before = source.watches.length;
+    source.current.end(Object.assign(new Error('Too Many Requests'), { statusCode: 429 }));
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(source.watches).toHaveLength(before + 1);
+    expect(informer.health().consecutiveFailures).toBe(6);
+  });
+
+  it('a backoff ends as soon as the API server answers again; not for errors the server does not cure', async () => {
+    const reachability = new ManualReachability();
+    const { source, informer } = setup({ reachability });
+    informer.start();
+    await vi.advanceTimersByTimeAsync(0);
+    await breakWatches(source, 6, new Error('refused'));
+    source.current.end(new Error('refused')); // now backing off for 30 s
+    expect(reachability.waiters.size).toBe(1);
+    const before = source.watches.length;
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(source.watches).toHaveLength(before);
+    reachability.up();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(source.watches).toHaveLength(before + 1);
+    expect(source.current.request.resourceVersion).toBe('100');
+    expect(informer.health().consecutiveFailures).toBe(0);
+    // A 403 is not the server being away: plain backoff, no wake-up registered.
+    source.current.end(Object.assign(new Error('Forbidden'), { statusCode: 403 }));
+    expect(reachability.waiters.size).toBe(0);
+    // A successful event cancels a pending registration.
+    await vi.advanceTimersByTimeAsync(1000);
+    source.current.end(new Error('refused'));
+    expect(reachability.waiters.size).toBe(1);
+    await vi.advanceTimersByTimeAsync(2000);
+    source.current.emit('ADDED', svc('c', '101'));
+    expect(reachability.waiters.size).toBe(0);
+  });
+
+  describe('write-through (observe)', () => {
+    it("puts Fledge's own write into the cache at once; older watch events and lists never regress it", async () => {
+      const { source, informer, events } = setup();
+      informer.start();
+      await vi.advanceTimersByTimeAsync(0);
+      // The watch is blind (e.g. backing off): only the write's answer reaches the cache.
+      informer.observe({ apiVersion: 'v1', kind: 'Service', ...svc('a', '120', { spec: { v: 2 } }) });
+      expect(informer.get({ name: 'a' })).toMatchObject({ metadata: { resourceVersion: '120' }, spec: { v: 2 } });
+      expect(events).toEqual(['add:a', 'add:b', 'update:a']);
+      // A late event from before the write is ignored …
+      source.current.emit('MODIFIED', { apiVersion: 'v1', kind: 'Service', ...svc('a', '115', { spec: { v: 1 } }) });
+      expect(informer.get({ name: 'a' })?.['spec']).toEqual({ v: 2 });
+      // … the event of the write itself changes nothing, a newer one replaces it.
+      source.current.emit('MODIFIED', { apiVersion: 'v1', kind: 'Service', ...svc('a', '120', { spec: { v: 2 } }) });
+      source.current.emit('MODIFIED', { apiVersion: 'v1', kind: 'Service', ...svc('a', '130', { spec: { v: 3 } }) });
+      expect(informer.get({ name: 'a' })?.['spec']).toEqual({ v: 3 });
+      expect(events).toEqual(['add:a', 'add:b', 'update:a', 'update:a']);
+      // An older version written back (a slow response) is ignored too.
+      informer.observe({ apiVersion: 'v1', kind: 'Service', ...svc('a', '125', { spec: { v: 9 } }) });
+      expect(informer.get({ name: 'a' })?.['spec']).toEqual({ v: 3 });
+    });
+
+    it('keeps an object created after the snapshot of a relist, and drops it once a newer list misses it', async () => {
+      const { source, informer } = setup();
+      informer.start();
+      await vi.advanceTimersByTimeAsync(0);
+      informer.observe({ apiVersion: 'v1', kind: 'Service', ...svc('new', '150') });
+      informer.observe({ apiVersion: 'v1', kind: 'Service', ...svc('a', '151', { spec: { v: 2 } }) });
+      // A list taken before the writes (snapshot 140) ends after them.
+      source.lists = [{ items: [svc('a', '10'), svc('b', '11')], resourceVersion: '140' }];
+      informer.resync();
+      await vi.advanceTimersByTimeAsync(0);
+      expect(informer.get({ name: 'new' })?.metadata.resourceVersion).toBe('150');
+      expect(informer.get({ name: 'a' })?.['spec']).toEqual({ v: 2 });
+      source.lists = [{ items: [svc('a', '151', { spec: { v: 2 } }), svc('b', '11')], resourceVersion: '160' }];
+      informer.resync();
+      await vi.advanceTimersByTimeAsync(0);
+      expect(informer.get({ name: 'new' })).toBeUndefined();
+    });
+
+    it('ignores a late DELETED of an object Fledge recreated since, and objects of other namespaces', async () => {
+      const { source, informer } = setup();
+      informer.start();
+      await vi.advanceTimersByTimeAsync(0);
+      informer.observe({ apiVersion: 'v1', kind: 'Service', ...svc('b', '210') });
+      source.current.emit('DELETED', { apiVersion: 'v1', kind: 'Service', ...svc('b', '205') });
+      expect(informer.get({ name: 'b' })?.metadata.resourceVersion).toBe('210');
+      informer.observe({
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'x', namespace: 'other', resourceVersion: '9' },
+      });
+      expect(informer.list().map((o) => o.metadata.name)).toEqual(['a', 'b']);
+      // A write that removed the last finalizer of a deleted object: it is gone.
+      informer.observe({
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'a', namespace: 'test', resourceVersion: '220', deletionTimestamp: '2026-01-01T00:00:00Z' },
+      });
+      expect(informer.get({ name: 'a' })).toBeUndefined();
+    });
   });
 
   it('treats a non-410 ERROR event as a failure with backoff', async () => {

@@ -3,7 +3,14 @@ import type { Logger } from '../log/logger.ts';
 import { type Clock, type Timer, jittered, systemClock } from '../core/clock.ts';
 import { KubeApiError } from './errors.ts';
 import { deepFreeze, isRecord, toKubeObject } from './json.ts';
-import { type KubeObject, type ObjectKey, type ResourceType, keyOf, keyString } from './objects.ts';
+import {
+  type KubeObject,
+  type ObjectKey,
+  type ResourceType,
+  compareResourceVersions,
+  keyOf,
+  keyString,
+} from './objects.ts';
 import { FIELD_MANAGER, type Informer, type InformerEvent, type InformerHealth } from './port.ts';
 
 /** One event of a watch stream, as the API server sends it (`ADDED`, `MODIFIED`, `DELETED`, `BOOKMARK`, `ERROR`). */
@@ -39,6 +46,16 @@ export interface ListWatchSource {
   watch(request: WatchRequest): Promise<WatchHandle>;
 }
 
+/**
+ * Tells informers when the API server answers again, so that one backing off after an outage
+ * retries at once instead of sleeping out its backoff (up to 30 s). One probe serves every informer
+ * of a client (see `ServerProbe`).
+ */
+export interface ServerReachability {
+  /** Calls `onUp` once, as soon as the API server is seen answering; returns a cancel function. */
+  whenReachable(onUp: () => void): () => void;
+}
+
 /** Tuning of a {@link WatchInformer}; every field has a production default. */
 export interface InformerTuning {
   /** Full relist period that repairs drift from missed events; 0 disables (default 5 min). */
@@ -63,6 +80,8 @@ export interface WatchInformerOptions extends InformerTuning {
   readonly random?: () => number;
   /** Called once by `stop()`; the client uses it to forget a shared informer. */
   readonly onStop?: () => void;
+  /** Wakes the informer from a backoff when the API server answers again. */
+  readonly reachability?: ServerReachability;
 }
 
 type Listener = (event: InformerEvent, obj: KubeObject) => void;
@@ -70,6 +89,8 @@ type Listener = (event: InformerEvent, obj: KubeObject) => void;
 /** One list-then-watch cycle; callbacks of a superseded session are ignored. */
 interface Session {
   readonly openedAt: number;
+  /** The session began with a list; its watch starts from that list's resourceVersion. */
+  listed: boolean;
   handle: WatchHandle | undefined;
   done: boolean;
   events: number;
@@ -81,6 +102,29 @@ const isGone = (err: unknown): boolean =>
   isRecord(err) && (err['statusCode'] === 410 || err['code'] === 410 || err['status'] === 410);
 
 const isTimeout = (err: unknown): boolean => err instanceof Error && err.name === 'TimeoutError';
+
+/** The HTTP status of a failed list or watch (our KubeApiError or client-node's watch error), if any. */
+function httpStatusOf(err: unknown): number | undefined {
+  if (err instanceof KubeApiError) return err.status;
+  if (!isRecord(err)) return undefined;
+  const code = err['statusCode'] ?? err['code'];
+  // DOMException (e.g. a TimeoutError) has a small numeric `code` of its own.
+  return typeof code === 'number' && code >= 100 && code < 600 ? code : undefined;
+}
+
+/** True when `obj` is known to be newer than `resourceVersion`. */
+function isNewer(obj: KubeObject, resourceVersion: string | undefined): boolean {
+  return (compareResourceVersions(obj.metadata.resourceVersion, resourceVersion) ?? 0) > 0;
+}
+
+/**
+ * True when a failure says the API server is down or overloaded (no answer, 5xx, 429), so that
+ * retrying is worth it as soon as it answers again; a 4xx such as 403 is not cured by that.
+ */
+function waitsForServer(err: unknown): boolean {
+  const status = httpStatusOf(err);
+  return status === undefined || status >= 500 || status === 429;
+}
 
 const errorMessage = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
@@ -111,12 +155,17 @@ export class WatchInformer implements Informer {
   readonly #backoffMaxMs: number;
   readonly #minWatchMs: number;
   readonly #onStop: (() => void) | undefined;
+  readonly #reachability: ServerReachability | undefined;
 
   readonly #objects = new Map<string, KubeObject>();
   readonly #listeners = new Set<Listener>();
   #resourceVersion = '';
   #session: Session | undefined;
   #timer: Timer | undefined;
+  /** Whether the pending `#timer` step relists. */
+  #timerRelists = false;
+  /** Cancels the pending wake-up registration while backing off. */
+  #cancelWake: (() => void) | undefined;
   #resyncTimer: Timer | undefined;
   #started = false;
   #stopped = false;
@@ -140,6 +189,7 @@ export class WatchInformer implements Informer {
     this.#backoffMaxMs = options.backoffMaxMs ?? 30_000;
     this.#minWatchMs = options.minWatchMs ?? 1_000;
     this.#onStop = options.onStop;
+    this.#reachability = options.reachability;
     this.#log = options.log.child({
       informer: options.type.plural,
       apiVersion: options.type.apiVersion,
@@ -185,6 +235,23 @@ export class WatchInformer implements Informer {
     };
   }
 
+  /**
+   * Write-through: puts an object as the API server answered a write into the cache, unless the
+   * cache already holds that version or a newer one, and reports it to listeners like a watch
+   * event. Reads after Fledge's own write therefore never see an older object, even while the watch
+   * lags or is down (e.g. backing off after an API server restart); later watch events and lists
+   * older than it are ignored for that object. Objects out of this informer's scope are ignored.
+   */
+  observe(written: unknown): void {
+    if (this.#stopped) return;
+    const obj = this.#normalize(written);
+    if (!obj || (this.namespace !== undefined && obj.metadata.namespace !== this.namespace)) return;
+    // A deleted object whose last finalizer this write removed is gone from the server already.
+    const gone = obj.metadata.deletionTimestamp !== undefined && (obj.metadata.finalizers?.length ?? 0) === 0;
+    if (gone) this.#remove(keyOf(obj), obj);
+    else this.#upsert(obj);
+  }
+
   health(): InformerHealth {
     return {
       synced: this.#synced,
@@ -206,6 +273,7 @@ export class WatchInformer implements Informer {
     this.#stopped = true;
     this.#timer?.cancel();
     this.#resyncTimer?.cancel();
+    this.#stopWaiting();
     this.#closeSession();
     if (!this.#synced) this.#rejectSynced(new Error(`informer for ${this.type.plural} stopped before it synced`));
     this.#onStop?.();
@@ -227,6 +295,7 @@ export class WatchInformer implements Informer {
   /** Replaces any pending restart with one step after `delayMs`. */
   #schedule(relist: boolean, delayMs: number): void {
     this.#timer?.cancel();
+    this.#timerRelists = relist;
     this.#timer = this.#clock.setTimeout(() => {
       this.#timer = undefined;
       void this.#step(relist);
@@ -247,10 +316,45 @@ export class WatchInformer implements Informer {
     return Math.min(this.#backoffMaxMs, jittered(base, 0.4, this.#random));
   }
 
-  #fail(what: string, err: unknown): void {
+  /**
+   * Counts a failed list or watch and schedules the next attempt: after the exponential backoff,
+   * except that a 429 (e.g. "storage is (re)initializing" while the API server's watch cache
+   * starts) is retried after the initial delay, as the server asks. A failure that says the server
+   * is down or overloaded also waits for it to answer again, which cuts the backoff short.
+   */
+  #retryAfterFailure(what: string, err: unknown, relist: boolean): void {
     this.#failures++;
     this.#lastError = `${what}: ${errorMessage(err)}`;
-    this.#log.warn(`${what} failed; retrying`, { error: err, failures: this.#failures });
+    const delayMs = httpStatusOf(err) === 429 ? jittered(this.#backoffInitialMs, 0.4, this.#random) : this.#backoff();
+    this.#log.warn(`${what} failed; retrying`, {
+      error: err,
+      failures: this.#failures,
+      retryInMs: Math.round(delayMs),
+    });
+    this.#schedule(relist, delayMs);
+    if (this.#reachability && this.#cancelWake === undefined && waitsForServer(err)) {
+      this.#cancelWake = this.#reachability.whenReachable(() => this.#wake());
+    }
+  }
+
+  /** The API server answers again: a pending backoff becomes an immediate retry, counted afresh. */
+  #wake(): void {
+    this.#cancelWake = undefined;
+    if (this.#stopped || this.#timer === undefined || this.#failures === 0) return;
+    this.#log.info('API server answers again; retrying now', { failures: this.#failures });
+    this.#failures = 0;
+    this.#schedule(this.#timerRelists, 0);
+  }
+
+  /** A list or watch event succeeded: failures are over. */
+  #recovered(): void {
+    this.#failures = 0;
+    this.#stopWaiting();
+  }
+
+  #stopWaiting(): void {
+    this.#cancelWake?.();
+    this.#cancelWake = undefined;
   }
 
   async #step(relist: boolean): Promise<void> {
@@ -258,6 +362,7 @@ export class WatchInformer implements Informer {
     this.#closeSession();
     const session: Session = {
       openedAt: this.#clock.now(),
+      listed: false,
       handle: undefined,
       done: false,
       events: 0,
@@ -271,10 +376,10 @@ export class WatchInformer implements Informer {
         const result = await this.#source.list();
         if (!current()) return;
         this.#replaceAll(result);
+        session.listed = true;
       } catch (err) {
         if (!current()) return;
-        this.#fail('list', err);
-        this.#schedule(true, this.#backoff());
+        this.#retryAfterFailure('list', err, true);
         return;
       }
     }
@@ -319,7 +424,7 @@ export class WatchInformer implements Informer {
     }
     session.events++;
     this.#lastEventAt = this.#clock.now();
-    this.#failures = 0;
+    this.#recovered();
     if (event.type === 'BOOKMARK') {
       const meta = isRecord(event.object) ? event.object['metadata'] : undefined;
       const rv = isRecord(meta) ? meta['resourceVersion'] : undefined;
@@ -339,17 +444,23 @@ export class WatchInformer implements Informer {
     session.handle?.abort();
     const healthy = session.events > 0 || this.#clock.now() - session.openedAt >= this.#minWatchMs;
     if (session.gone || isGone(err)) {
-      this.#log.info('watch expired (410 Gone); relisting');
       this.#resourceVersion = '';
-      if (!healthy) this.#fail('watch', new Error('410 Gone right after listing'));
-      this.#schedule(true, healthy ? 0 : this.#backoff());
+      if (session.listed && !healthy) {
+        // The list just made is already too old for the watch: the API server's watch cache
+        // started after it (e.g. it restarted and served the list from etcd). Relist shortly.
+        this.#retryAfterFailure('watch', new Error('410 Gone right after listing'), true);
+      } else {
+        // A watch resumed from an older resourceVersion expired, as it does after any API server
+        // restart or a long disconnection: relisting is the cure, not a failure to back off from.
+        this.#log.info('watch expired (410 Gone); relisting');
+        this.#schedule(true, 0);
+      }
     } else if (err === null || err === undefined || isTimeout(err)) {
       // A normal close (server timeout, or client-node's 30 s inactivity timeout): resume from the last RV.
-      if (!healthy) this.#fail('watch', new Error('watch closed immediately'));
-      this.#schedule(false, healthy ? 0 : this.#backoff());
+      if (healthy) this.#schedule(false, 0);
+      else this.#retryAfterFailure('watch', new Error('watch closed immediately'), false);
     } else {
-      this.#fail('watch', err);
-      this.#schedule(false, this.#backoff());
+      this.#retryAfterFailure('watch', err, false);
     }
   }
 
@@ -369,14 +480,15 @@ export class WatchInformer implements Informer {
       if (obj) fresh.set(keyOf(obj), obj);
     }
     for (const [key, old] of [...this.#objects]) {
-      if (!fresh.has(key)) this.#remove(key, old);
+      // Kept when Fledge wrote it after the list's snapshot (created meanwhile).
+      if (!fresh.has(key) && !isNewer(old, result.resourceVersion)) this.#remove(key, old);
     }
     for (const obj of fresh.values()) this.#upsert(obj);
     this.#resourceVersion = result.resourceVersion;
     const now = this.#clock.now();
     this.#lastListAt = now;
     this.#lastEventAt = now;
-    this.#failures = 0;
+    this.#recovered();
     this.#lastError = undefined;
     if (!this.#synced) {
       this.#synced = true;
@@ -385,16 +497,24 @@ export class WatchInformer implements Informer {
     }
   }
 
+  /** Stores `obj` unless the cache already holds this or a newer version (e.g. Fledge's own write). */
   #upsert(obj: KubeObject): void {
     const key = keyOf(obj);
     const old = this.#objects.get(key);
-    if (old && old.metadata.resourceVersion === obj.metadata.resourceVersion) return;
+    if (
+      old &&
+      (old.metadata.resourceVersion === obj.metadata.resourceVersion || isNewer(old, obj.metadata.resourceVersion))
+    )
+      return;
     this.#objects.set(key, obj);
     this.#emit(old ? 'update' : 'add', obj);
   }
 
+  /** Removes `key`, unless the cached object is newer than the deletion (recreated by Fledge since). */
   #remove(key: string, last: KubeObject): void {
-    if (!this.#objects.delete(key)) return;
+    const cached = this.#objects.get(key);
+    if (!cached || isNewer(cached, last.metadata.resourceVersion)) return;
+    this.#objects.delete(key);
     this.#emit('delete', last);
   }
 

@@ -53,3 +53,15 @@ export const keyOf = (o: { metadata: { namespace?: string; name: string } }): st
 
 /** `namespace/name` (or `name` for cluster-scoped objects), the same format as {@link keyOf}. */
 export const keyString = (k: ObjectKey): string => (k.namespace ? `${k.namespace}/${k.name}` : k.name);
+
+/**
+ * Orders two resourceVersions: negative when `a` is older than `b`, 0 when equal, positive when
+ * newer; undefined when either is not a decimal integer. The API server's are etcd revisions,
+ * which Kubernetes documents as comparable integers (KEP-5504); anything else stays opaque.
+ */
+export function compareResourceVersions(a: string | undefined, b: string | undefined): number | undefined {
+  if (a === undefined || b === undefined || !/^\d+$/.test(a) || !/^\d+$/.test(b)) return undefined;
+  const x = BigInt(a);
+  const y = BigInt(b);
+  return x < y ? -1 : x > y ? 1 : 0;
+}

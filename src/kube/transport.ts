@@ -23,6 +23,8 @@ export interface KubeRequest {
   readonly body?: unknown;
   /** Required with a body; client-node would otherwise pick JSON Patch for PATCH. */
   readonly contentType?: string;
+  /** Overrides the transport's per-request timeout. */
+  readonly timeoutMs?: number;
 }
 
 /** Options of {@link HttpTransport}. */
@@ -103,6 +105,20 @@ export class HttpTransport {
     }
   }
 
+  /**
+   * True when GET `path` (e.g. `/readyz`, which answers plain text) answers 2xx within
+   * `timeoutMs`. Never throws; not rate limited (callers probe at most about once a second).
+   */
+  async ping(path: string, timeoutMs: number): Promise<boolean> {
+    try {
+      const res = await this.#sendRaw({ method: 'GET', path, timeoutMs });
+      await res.body.text();
+      return res.httpStatusCode >= 200 && res.httpStatusCode < 300;
+    } catch {
+      return false;
+    }
+  }
+
   /** Closes the pooled connections (in-flight requests finish first). */
   close(): void {
     const dispatcher = this.#dispatcher?.value;
@@ -131,7 +147,7 @@ export class HttpTransport {
       this.#dispatcher = { value: ctx.getDispatcher(), until: now + DISPATCHER_TTL_MS };
       if (previous) void previous.close().catch(() => undefined);
     }
-    ctx.setSignal(AbortSignal.timeout(this.#timeoutMs));
+    ctx.setSignal(AbortSignal.timeout(req.timeoutMs ?? this.#timeoutMs));
     return this.#http.send(ctx).toPromise();
   }
 }
