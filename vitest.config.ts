@@ -16,6 +16,8 @@ export default defineConfig({
           name: 'unit',
           include: ['src/**/*.test.ts', 'test/unit/**/*.test.ts'],
           environment: 'node',
+          // Some tests generate RSA keys with openssl: give them room on a busy 2-core machine.
+          testTimeout: 20_000,
         },
       },
       {

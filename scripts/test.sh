@@ -27,12 +27,14 @@ if ! bash test/cluster/build.sh all; then
   status=1
 else
   run_project e2e "$@" || status=1
+  # The short torture run: one kube-apiserver restart round on a second cluster of its own.
+  FLEDGE_TORTURE=1 TORTURE_ROUNDS=${TORTURE_ROUNDS:-1} run_project torture "$@" || status=1
 fi
 
 node -e '
   const fs = require("node:fs");
   let passed = 0, failed = 0, skipped = 0;
-  for (const name of ["unit", "e2e"]) {
+  for (const name of ["unit", "e2e", "torture"]) {
     const file = `.fledge/test-results-${name}.json`;
     if (!fs.existsSync(file)) { console.log(`${name}: no results (the run did not start)`); failed++; continue; }
     const r = JSON.parse(fs.readFileSync(file, "utf8"));

@@ -1,4 +1,4 @@
-import { type Clock, type Timer, systemClock } from './clock.ts';
+import { type Clock, type Timer, systemClock } from '../core/clock.ts';
 import type { ServerReachability } from './informer.ts';
 
 /** Options of {@link ServerProbe}. */
