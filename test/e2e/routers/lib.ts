@@ -34,12 +34,19 @@ export interface RouterScenario {
   readonly prerequisites?: (namespace: string) => object[];
   /** Reads the weights from the provider's routing object; throws while it does not exist. */
   readonly weights: (namespace: string) => Promise<RouteWeights>;
+  /** Checks the routing objects of a new Canary beyond the weights (names, fields the real CRD kept). */
+  readonly checkInit?: (namespace: string) => Promise<void>;
   /** `analysis.match` of the A/B test; omit for routers without A/B. */
   readonly abMatch?: readonly object[];
   /** Checks what a provider-specific A/B routing object looks like while the canary gets the matched traffic. */
   readonly checkAB?: (namespace: string) => Promise<void>;
-  /** Called after the Canary with revertOnDeletion is gone; asserts the routing object was reverted. */
-  readonly checkReverted?: (namespace: string) => Promise<void>;
+  /** The revertOnDeletion scenario; omit for routers with nothing to revert. */
+  readonly revert?: {
+    /** Objects to create before the Canary, in addition to `prerequisites` (e.g. a routing object to take over). */
+    readonly prerequisites?: (namespace: string) => object[];
+    /** Called once the Canary is gone; asserts the routing object was reverted. */
+    readonly check: (namespace: string) => Promise<void>;
+  };
 }
 
 /** Analysis of the progressive scenarios: 1 s ticks, 3 steps. */
@@ -49,6 +56,7 @@ const STEPS = { interval: '1s', threshold: 2, stepWeight: 20, maxWeight: 60 };
 interface StartOptions {
   readonly analysis?: Record<string, unknown>;
   readonly spec?: Record<string, unknown>;
+  readonly objects?: (namespace: string) => object[];
 }
 
 /** A namespace with the prerequisites, podinfo and its Canary, and an operator; waits for Initialized. */
@@ -57,6 +65,7 @@ async function start(s: RouterScenario, prefix: string, o: StartOptions = {}): P
   await applyAll(
     [
       ...(s.prerequisites?.(ns) ?? []),
+      ...(o.objects?.(ns) ?? []),
       ...podinfo(ns),
       canary(ns, {
         provider: s.provider,
@@ -91,6 +100,7 @@ export function routerScenario(s: RouterScenario): void {
   it('initializes the routing object with all traffic on the primary', async () => {
     const ns = await start(s, 'init');
     expect(await s.weights(ns)).toEqual({ primary: 100, canary: 0 });
+    await s.checkInit?.(ns);
   });
 
   it('promotes through every weight step, observed on the routing object', async () => {
@@ -135,12 +145,13 @@ export function routerScenario(s: RouterScenario): void {
     });
   }
 
-  if (s.checkReverted !== undefined) {
-    const check = s.checkReverted;
+  if (s.revert !== undefined) {
+    const revert = s.revert;
     it('revertOnDeletion: reverts the routing object when the Canary is deleted', async () => {
-      const ns = await start(s, 'revert', { spec: { revertOnDeletion: true } });
+      const objects = revert.prerequisites ?? (() => []);
+      const ns = await start(s, 'revert', { spec: { revertOnDeletion: true }, objects });
       await kubectl(['delete', 'canary', 'podinfo', '--wait=true', '--timeout=60s'], { namespace: ns });
-      await check(ns);
+      await revert.check(ns);
     });
   }
 }
