@@ -2,7 +2,7 @@
 // it): no istiod runs, so what is checked is the objects the API server accepted and their weights.
 import { describe, expect, it } from 'vitest';
 import { startOperator } from '../lib/operator.ts';
-import { applyAll, canary, podinfo, waitForPhase } from '../lib/workload.ts';
+import { IMAGE_V2, applyAll, canary, getCanary, podinfo, setImage, waitForPhase } from '../lib/workload.ts';
 import { createTestNamespace, kubectl, kubectlJson, waitFor } from '../support/index.ts';
 import { routerScenario, type RouteWeights } from './lib.ts';
 
@@ -14,12 +14,20 @@ interface Destination {
   destination: { host: string; port?: { number: number } };
   weight?: number;
 }
+interface HeaderOps {
+  response?: { add?: Record<string, string> };
+}
 interface VirtualService {
   metadata: { annotations?: Record<string, string>; ownerReferences?: { kind: string }[] };
   spec: {
     hosts?: string[];
     gateways?: string[];
-    http?: { match?: { headers?: Record<string, { exact?: string }> }[]; route: Destination[]; timeout?: string }[];
+    http?: {
+      match?: { headers?: Record<string, { exact?: string; regex?: string }> }[];
+      route: (Destination & { headers?: HeaderOps })[];
+      headers?: HeaderOps;
+      timeout?: string;
+    }[];
   };
 }
 
@@ -108,5 +116,33 @@ describe('istio router', () => {
       { describe: 'the VirtualService reverted', timeoutMs: 30_000 },
     );
     expect(reverted.spec).toEqual({ hosts: ['podinfo'], http: [{ route: [{ destination: { host: 'podinfo' } }] }] });
+  });
+
+  it('session affinity: sticky cookie routes while the canary serves, an expiring route after promotion', async () => {
+    const ns = await createTestNamespace('sticky');
+    const sessionAffinity = { cookieName: 'flagger-cookie', maxAge: 120 };
+    await applyAll([...podinfo(ns), canary(ns, { provider: 'istio', analysis: { sessionAffinity } })], ns);
+    await startOperator({ namespace: ns, provider: 'istio' });
+    await waitForPhase(ns, 'Initialized');
+    await setImage(ns, IMAGE_V2);
+
+    const running = await waitFor(async () => ((await weights(ns)).canary > 0 ? getVs(ns) : undefined), {
+      describe: 'canary weight > 0',
+      timeoutMs: 60_000,
+    });
+    const [sticky, weighted] = running.spec.http ?? [];
+    const cookie = (await getCanary(ns)).status as { sessionAffinityCookie?: string } | undefined;
+    const value = cookie?.sessionAffinityCookie ?? '';
+    expect(value).toMatch(/^flagger-cookie=[a-zA-Z]{10}$/);
+    expect(sticky?.match?.[0]?.headers?.['Cookie']?.regex).toBe(`.*${value.replace('=', '.*')}.*`);
+    expect(sticky?.route.map((d) => d.weight)).toEqual([0, 100]);
+    const canaryDest = weighted?.route.find((d) => d.destination.host === 'podinfo-canary');
+    expect(canaryDest?.headers?.response?.add?.['Set-Cookie']).toBe(`${value}; Max-Age=120`);
+
+    await waitForPhase(ns, 'Succeeded', { timeoutMs: 60_000 });
+    const done = (await getVs(ns)).spec.http ?? [];
+    expect(done).toHaveLength(2);
+    expect(done[0]?.headers?.response?.add?.['Set-Cookie']).toBe(`${value}; Max-Age=-1`);
+    expect(await weights(ns)).toEqual({ primary: 100, canary: 0 });
   });
 });
