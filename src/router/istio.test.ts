@@ -581,4 +581,28 @@ describe('IstioRouter', () => {
       }
     });
   });
+
+  it('leaves spec fields another manager owns alone instead of rewriting them every tick, but drops its own', async () => {
+    const managed = (manager: string, operation: string, fields: string[]) => ({
+      manager,
+      operation,
+      fieldsV1: { 'f:spec': Object.fromEntries(fields.map((f) => [`f:${f}`, {}])) },
+    });
+    const dr = (managedFields: object[]): KubeObject => ({
+      apiVersion: 'networking.istio.io/v1beta1',
+      kind: 'DestinationRule',
+      metadata: { name: 'podinfo-primary', namespace: NS, managedFields } as KubeObject['metadata'],
+      spec: { host: 'podinfo-primary', trafficPolicy: { tls: { mode: 'DISABLE' } } },
+    });
+    const primaryWrites = (kube: FakeKube) =>
+      kube.writes({ type: 'DestinationRule' }).filter((w) => w.key === `${NS}/podinfo-primary`);
+
+    const theirs = setup([dr([managed('kubectl-client-side-apply', 'Update', ['host', 'trafficPolicy'])])]);
+    await theirs.router.reconcile(theirs.ctx, istioCanary());
+    expect(primaryWrites(theirs.kube)).toEqual([]);
+
+    const ours = setup([dr([managed('fledge', 'Apply', ['host', 'trafficPolicy'])])]);
+    await ours.router.reconcile(ours.ctx, istioCanary());
+    expect(primaryWrites(ours.kube)).toHaveLength(1);
+  });
 });

@@ -44,7 +44,7 @@ import type { Ctx } from '../core/context.ts';
 import { InvalidCanaryError, OperatorError, UnsupportedError } from '../core/errors.ts';
 import { isRecord, jsonEqual } from '../kube/json.ts';
 import type { KubeObject, ObjectKey, OwnerReference, ResourceType } from '../kube/objects.ts';
-import type { KubeClient } from '../kube/port.ts';
+import { FIELD_MANAGER, type KubeClient } from '../kube/port.ts';
 import { Resources } from '../kube/resources.ts';
 import {
   cookieStatusPatch,
@@ -360,10 +360,38 @@ function compact(value: unknown): unknown {
 }
 
 /** True when applying `desired` would change none of `fields` of the spec nor the managed metadata. */
+/**
+ * The spec fields another manager set that Fledge's applies never claimed (from `managedFields`).
+ * An apply leaves them alone, so comparing them would make every tick write again.
+ */
+function foreignSpecFields(obj: KubeObject): ReadonlySet<string> {
+  const foreign = new Set<string>();
+  const meta: unknown = obj.metadata;
+  const entries = isRecord(meta) ? meta['managedFields'] : undefined;
+  if (!Array.isArray(entries)) return foreign;
+  const owned = (mine: boolean): string[] =>
+    entries.flatMap((e: unknown) => {
+      if (!isRecord(e) || (e['manager'] === FIELD_MANAGER && e['operation'] === 'Apply') !== mine) return [];
+      const spec = isRecord(e['fieldsV1']) ? e['fieldsV1']['f:spec'] : undefined;
+      return isRecord(spec)
+        ? Object.keys(spec)
+            .filter((k) => k.startsWith('f:'))
+            .map((k) => k.slice(2))
+        : [];
+    });
+  const ours = new Set(owned(true));
+  for (const f of owned(false)) if (!ours.has(f)) foreign.add(f);
+  return foreign;
+}
+
 function upToDate(existing: KubeObject, desired: KubeObject & { spec: object }, fields: readonly string[]): boolean {
   const have = isRecord(existing['spec']) ? existing['spec'] : {};
   const want: Record<string, unknown> = { ...desired.spec };
-  for (const f of fields) if (!jsonEqual(compact(have[f]), compact(want[f]))) return false;
+  const foreign = foreignSpecFields(existing);
+  for (const f of fields) {
+    if (want[f] === undefined && foreign.has(f)) continue;
+    if (!jsonEqual(compact(have[f]), compact(want[f]))) return false;
+  }
   return metadataUpToDate(existing, {
     labels: desired.metadata.labels ?? {},
     annotations: desired.metadata.annotations ?? {},
