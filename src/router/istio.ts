@@ -23,6 +23,10 @@
  *   or TCP, A/B or mirroring with TCP. A `suffix` string match (which Istio's CRD prunes, widening
  *   the match) is an InvalidCanaryError.
  * - A missing VirtualService on finalize is nothing to revert, not an error that blocks deletion.
+ * - Server-side apply instead of a full-spec update: fields of a taken-over object that Fledge does
+ *   not write (`exportTo`, `tls` routes, DestinationRule `subsets`) stay with their owner.
+ *
+ * `service.rewrite.type` is not used, as in Flagger: Istio's `rewrite.uri` replaces the matched prefix.
  */
 import { analysisOf, serviceNames } from '../apis/flagger/v1beta1/defaults.ts';
 import type { Canary, HttpMatchRequest, StringMatch } from '../apis/flagger/v1beta1/types.ts';
