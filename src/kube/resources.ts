@@ -30,4 +30,16 @@ export const Resources = {
   },
   lease: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', plural: 'leases', namespaced: true },
   httpRoute: { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', plural: 'httproutes', namespaced: true },
+  virtualService: {
+    apiVersion: 'networking.istio.io/v1beta1',
+    kind: 'VirtualService',
+    plural: 'virtualservices',
+    namespaced: true,
+  },
+  destinationRule: {
+    apiVersion: 'networking.istio.io/v1beta1',
+    kind: 'DestinationRule',
+    plural: 'destinationrules',
+    namespaced: true,
+  },
 } as const satisfies Record<string, ResourceType>;

@@ -4,6 +4,7 @@ import { InvalidCanaryError, UnsupportedError } from '../core/errors.ts';
 import { FakeKube } from '../kube/fake.ts';
 import { routerFactory, serviceRouterFactory } from './factory.ts';
 import { GatewayApiRouter } from './gateway-api.ts';
+import { IstioRouter } from './istio.ts';
 import { KubernetesServiceRouter, NopServiceRouter } from './kubernetes-services.ts';
 import { NopRouter } from './nop.ts';
 import { newCanary, podinfoMetadata } from './router.fixture.ts';
@@ -11,6 +12,7 @@ import { newCanary, podinfoMetadata } from './router.fixture.ts';
 const implemented: Readonly<Record<string, new (...args: never[]) => unknown>> = {
   kubernetes: NopRouter,
   'gatewayapi:v1': GatewayApiRouter,
+  istio: IstioRouter,
 };
 
 describe('routerFactory', () => {

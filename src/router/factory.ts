@@ -17,6 +17,7 @@ import type { KubeClient } from '../kube/port.ts';
 import type { ResourceType } from '../kube/objects.ts';
 import { Resources } from '../kube/resources.ts';
 import { GatewayApiRouter } from './gateway-api.ts';
+import { IstioRouter } from './istio.ts';
 import { KubernetesServiceRouter, NopServiceRouter } from './kubernetes-services.ts';
 import { NopRouter } from './nop.ts';
 import type { Router, ServiceRouter } from './router.ts';
@@ -58,7 +59,10 @@ const meshRouters = {
   },
   'gatewayapi:v1beta1': UNSUPPORTED,
   gloo: UNSUPPORTED,
-  istio: UNSUPPORTED,
+  istio: {
+    writes: [Resources.destinationRule, Resources.virtualService],
+    build: (d) => new IstioRouter({ kube: d.kube, reader: d.reader }),
+  },
   knative: UNSUPPORTED,
   kubernetes: { writes: [], build: () => new NopRouter() },
   kuma: UNSUPPORTED,
