@@ -246,7 +246,6 @@ export function buildVirtualService(
 ): VirtualService {
   validateIstioCanary(canary);
   const service = canaryService(canary);
-  const analysis = analysisOf(canary);
   const names = serviceNames(canary);
   const destination = destinationMaker(canary);
   const split = [destination(names.primary, weights.primary), destination(names.canary, weights.canary)];
@@ -261,44 +260,7 @@ export function buildVirtualService(
     const tcp: TCPRoute = { ...(ports.length > 0 ? { match: ports } : {}), route: split };
     spec = { ...spec, tcp: [tcp] };
   } else {
-    const serviceMatch = service.match ?? [];
-    const common: Omit<HTTPRoute, 'route'> = {
-      ...(service.rewrite === undefined
-        ? {}
-        : {
-            rewrite: {
-              ...(service.rewrite.uri ? { uri: service.rewrite.uri } : {}),
-              ...(service.rewrite.authority ? { authority: service.rewrite.authority } : {}),
-            },
-          }),
-      ...(service.timeout ? { timeout: service.timeout } : {}),
-      ...(service.retries === undefined ? {} : { retries: service.retries }),
-      ...(service.corsPolicy === undefined ? {} : { corsPolicy: service.corsPolicy }),
-      ...(service.headers === undefined ? {} : { headers: service.headers }),
-    };
-    const withMatch = (match: readonly HttpMatchRequest[]): Omit<HTTPRoute, 'route'> =>
-      match.length > 0 ? { match, ...common } : common;
-    const mirrorWeight = analysis?.mirrorWeight ?? 0;
-    const mirror: Pick<HTTPRoute, 'mirror' | 'mirrorPercentage'> = weights.mirrored
-      ? { mirror: { host: names.canary }, ...(mirrorWeight > 0 ? { mirrorPercentage: { value: mirrorWeight } } : {}) }
-      : {};
-    const ab = analysis?.match ?? [];
-    let http: HTTPRoute[];
-    if (ab.length > 0) {
-      http = [
-        { ...withMatch(mergeMatches(ab, serviceMatch)), route: split, ...mirror },
-        { ...withMatch(serviceMatch), route: [destination(names.primary, 100)] },
-      ];
-    } else {
-      const weighted: HTTPRoute = { ...withMatch(serviceMatch), route: split, ...mirror };
-      http = sessionRoutes(canary, vctx.cookies ?? {}, {
-        hosts: names,
-        weighted,
-        merge: (extra) => mergeMatches([extra], serviceMatch),
-        destination,
-      });
-    }
-    spec = { ...spec, http };
+    spec = { ...spec, http: httpRoutes(canary, weights, split, vctx) };
   }
 
   return {
@@ -317,6 +279,55 @@ export function buildVirtualService(
     },
     spec,
   };
+}
+
+/** The HTTP routes of the VirtualService: the weighted route (or A/B pair) with the service's options. Pure. */
+function httpRoutes(
+  canary: Canary,
+  weights: Weights,
+  split: HTTPRoute['route'],
+  vctx: VirtualServiceContext,
+): HTTPRoute[] {
+  const service = canaryService(canary);
+  const analysis = analysisOf(canary);
+  const names = serviceNames(canary);
+  const destination = destinationMaker(canary);
+  const serviceMatch = service.match ?? [];
+  const common: Omit<HTTPRoute, 'route'> = {
+    ...(service.rewrite === undefined
+      ? {}
+      : {
+          rewrite: {
+            ...(service.rewrite.uri ? { uri: service.rewrite.uri } : {}),
+            ...(service.rewrite.authority ? { authority: service.rewrite.authority } : {}),
+          },
+        }),
+    ...(service.timeout ? { timeout: service.timeout } : {}),
+    ...(service.retries === undefined ? {} : { retries: service.retries }),
+    ...(service.corsPolicy === undefined ? {} : { corsPolicy: service.corsPolicy }),
+    ...(service.headers === undefined ? {} : { headers: service.headers }),
+  };
+  const withMatch = (match: readonly HttpMatchRequest[]): Omit<HTTPRoute, 'route'> =>
+    match.length > 0 ? { match, ...common } : common;
+  const mirrorWeight = analysis?.mirrorWeight ?? 0;
+  const mirror: Pick<HTTPRoute, 'mirror' | 'mirrorPercentage'> = weights.mirrored
+    ? { mirror: { host: names.canary }, ...(mirrorWeight > 0 ? { mirrorPercentage: { value: mirrorWeight } } : {}) }
+    : {};
+  const ab = analysis?.match ?? [];
+  if (ab.length > 0) {
+    return [
+      { ...withMatch(mergeMatches(ab, serviceMatch)), route: split, ...mirror },
+      { ...withMatch(serviceMatch), route: [destination(names.primary, 100)] },
+    ];
+  } else {
+    const weighted: HTTPRoute = { ...withMatch(serviceMatch), route: split, ...mirror };
+    return sessionRoutes(canary, vctx.cookies ?? {}, {
+      hosts: names,
+      weighted,
+      merge: (extra) => mergeMatches([extra], serviceMatch),
+      destination,
+    });
+  }
 }
 
 /** The DestinationRule `name` (`<apex>-primary` or `<apex>-canary`): host = name, `service.trafficPolicy`. Pure. */
@@ -511,7 +522,16 @@ export class IstioRouter implements Router {
     const cookies = resolveCookies(canary, view, weights, this.#cookieValue);
     const desired = buildVirtualService(canary, weights, { cookies, ...(existing === undefined ? {} : { existing }) });
     if (existing === undefined || !upToDate(existing, desired, VS_FIELDS)) {
-      await this.#apply(ctx, Resources.virtualService, { existing, desired }, { ...weights });
+      await this.#apply(
+        ctx,
+        Resources.virtualService,
+        { existing, desired },
+        {
+          primaryWeight: weights.primary,
+          canaryWeight: weights.canary,
+          mirrored: weights.mirrored,
+        },
+      );
     }
     await this.#recordCookies(ctx, canary, cookies);
   }
