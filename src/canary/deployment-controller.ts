@@ -20,6 +20,7 @@ import { NotFoundError } from '../kube/errors.ts';
 import type { KubeObject } from '../kube/objects.ts';
 import type { KubeClient } from '../kube/port.ts';
 import { Resources } from '../kube/resources.ts';
+import { type PrimaryComparison, comparePrimary } from './adoption.ts';
 import { applyIfChanged, cachedObject } from './apply.ts';
 import { ConfigNotFoundError, ConfigTracker, type TrackedConfigs, checksumsOf } from './config-tracker.ts';
 import { fenceOf, memoFrozen, revisionHash } from './hash.ts';
@@ -168,6 +169,20 @@ export class DeploymentController implements TargetController {
     const template = asRecord(asRecord(this.#primary(canary)?.['spec'])?.['template']);
     const annotations = asRecord(asRecord(template?.['metadata'])?.['annotations']);
     return annotations?.[FLAGGER_ID_ANNOTATION] === flaggerIdFor(canary, hash);
+  }
+
+  compareWithPrimary(ctx: Ctx, canary: Canary): PrimaryComparison {
+    const target = this.#target(canary);
+    const namespace = canary.metadata.namespace ?? '';
+    return comparePrimary({
+      target,
+      primary: this.#primary(canary),
+      ...this.#selector(target),
+      selectorLabels: this.#selectorLabels,
+      trackedKeys: new Set(this.#tracker.configs(ctx, canary, target).keys()),
+      lookup: (kind, name) =>
+        cachedObject(this.#kube, kind === 'configmap' ? Resources.configMap : Resources.secret, { namespace, name }),
+    });
   }
 
   /**

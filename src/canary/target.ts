@@ -1,5 +1,6 @@
 import type { Canary } from '../apis/flagger/v1beta1/types.ts';
 import type { Ctx } from '../core/context.ts';
+import type { PrimaryComparison } from './adoption.ts';
 
 /** Outcome of a readiness check (Flagger's `(bool, error)` of IsPrimaryReady/IsCanaryReady). */
 export interface Readiness {
@@ -44,6 +45,12 @@ export interface TargetController {
   isCanaryReady(ctx: Ctx, canary: Canary): Readiness;
   /** True when the primary already runs the revision `hash` (it was promoted, whatever the status says). */
   primaryRuns(ctx: Ctx, canary: Canary, hash: string): boolean;
+  /**
+   * Whether the primary already runs the target's current pod template and config data, compared
+   * up to the rewrites of the primary's copy (adopting a canary from Flagger, whose revision hash
+   * Fledge can't compute).
+   */
+  compareWithPrimary(ctx: Ctx, canary: Canary): PrimaryComparison;
   /** Copies the target's template and configs to the primary. Idempotent for one revision. */
   promote(ctx: Ctx, canary: Canary): Promise<void>;
   scaleToZero(ctx: Ctx, canary: Canary): Promise<void>;

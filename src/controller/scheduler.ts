@@ -16,6 +16,7 @@ import { parseCanary } from '../apis/flagger/v1beta1/parse.ts';
 import { ValidationError } from '../apis/flagger/v1beta1/errors.ts';
 import { ignoredFields, unimplementedFields } from '../apis/flagger/v1beta1/providers.ts';
 import { unimplementedAutoscaler, unreachablePromotion } from '../apis/flagger/v1beta1/validate.ts';
+import { isFlaggerStatus } from '../canary/adoption.ts';
 import type { Readiness, Revision, TargetController } from '../canary/target.ts';
 import type { KubeObject } from '../kube/objects.ts';
 import { NotFoundError } from '../kube/errors.ts';
@@ -301,10 +302,11 @@ export class Scheduler {
    * Readiness phase: settles idle canaries, checks the primary (and the canary once analysing),
    * starts or restarts the analysis of a new revision.
    */
-  async #readiness(ctx: Ctx, s: TickState): Promise<Step<TickState & { weights: Weights }>> {
+  async #readiness(ctx: Ctx, state: TickState): Promise<Step<TickState & { weights: Weights }>> {
+    const { target, router } = state.parts;
+    const rev = target.revision(ctx, state.canary);
+    const s = { ...state, canary: await this.#adoptFromFlagger(ctx, state.canary, target, rev) };
     const { canary, phase, skip } = s;
-    const { target, router } = s.parts;
-    const rev = target.revision(ctx, canary);
     const changed = revisionChanged(canary.status, rev);
     if (!RUNNING.includes(phase) && !changed) {
       const settled = await this.#trackRevert(ctx, canary, rev);
@@ -326,6 +328,42 @@ export class Scheduler {
     const canaryReady = target.isCanaryReady(ctx, canary);
     if (!canaryReady.ready) return { done: await this.#canaryNotReady(ctx, s, canaryReady) };
     return { next: { ...s, weights } };
+  }
+
+  /**
+   * A status Flagger wrote holds Flagger's hash, never equal to Fledge's: without this, every such
+   * canary would start an analysis on its first tick. The primary tells what was promoted:
+   * - idle (Initialized, Succeeded, Failed) and the primary runs the target: promoted, nothing to do;
+   * - Failed and it does not: the failed revision (Flagger re-syncs it every tick); it waits for
+   *   the next change, as in Flagger;
+   * - mid-analysis: the target is the revision Flagger was analysing; it continues from the
+   *   counters Flagger left;
+   * - Initialized or Succeeded and it does not: a revision Flagger never saw; left to the normal
+   *   new-revision path (whose status write makes the status Fledge's).
+   */
+  async #adoptFromFlagger(ctx: Ctx, canary: Canary, target: TargetController, rev: Revision): Promise<Canary> {
+    const status = canary.status;
+    if (!isFlaggerStatus(status)) return canary;
+    const phase = status?.phase ?? '';
+    const running = RUNNING.includes(phase);
+    const comparison = target.compareWithPrimary(ctx, canary);
+    const promoted = comparison.same && !running;
+    if (!comparison.same)
+      ctx.log.info('status written by Flagger; target differs from primary', { reason: comparison.reason });
+    if (!comparison.same && !running && phase !== 'Failed') return canary;
+    const adopted = await this.#patch(ctx, canary, {
+      ...revisionStatus(rev),
+      ...(promoted ? { lastPromotedSpec: rev.hash } : {}),
+    });
+    let detail = 'the primary runs the current revision, nothing to analyse';
+    if (running) {
+      const c = status ?? {};
+      detail = `continuing the ${phase} analysis (canary weight ${c.canaryWeight ?? 0}, iterations ${c.iterations ?? 0}, failed checks ${c.failedChecks ?? 0})`;
+    } else if (!promoted) {
+      detail = 'the failed revision waits for the next change';
+    }
+    await this.#o.events.event(ctx, adopted, 'Normal', `Canary ${who(canary)} adopted from Flagger: ${detail}`);
+    return adopted;
   }
 
   async #primaryNotReady(ctx: Ctx, s: TickState, ready: Readiness): Promise<TickOutcome> {

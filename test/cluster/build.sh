@@ -275,10 +275,12 @@ case "$what" in
   all) build_kube; build_etcd; build_kwok; build_gobin helm "$HELM_VERSION" helm.sh/helm/v3/cmd/helm helm; fetch_gateway_api; fetch_mesh_crds ;;
   kube) build_kube ;; etcd) build_etcd ;; kwok) build_kwok ;;
   helm) build_gobin helm "$HELM_VERSION" helm.sh/helm/v3/cmd/helm helm ;;
+  # Not part of `all`: only the adoption e2e tests need it.
+  flagger) build_gobin flagger "$FLAGGER_VERSION" github.com/fluxcd/flagger/cmd/flagger flagger ;;
   gateway-api) fetch_gateway_api ;;
   mesh-crds) fetch_mesh_crds ;;
   crd-files) crd_files ;;
-  *) die "unknown component '$what' (all|kube|etcd|kwok|helm|gateway-api|mesh-crds|crd-files)" ;;
+  *) die "unknown component '$what' (all|kube|etcd|kwok|helm|flagger|gateway-api|mesh-crds|crd-files)" ;;
 esac
 
 if [ ${#built[@]} -gt 0 ]; then
