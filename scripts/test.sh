@@ -22,7 +22,9 @@ run_project() {
 }
 run_project unit "$@" || status=1
 cluster=ok
-if ! bash test/cluster/build.sh all; then
+# Flagger itself (built from its Go module, cached) for the adoption e2e tests, built here rather than
+# inside a test so that a cold build never runs into a test timeout.
+if ! { bash test/cluster/build.sh all && bash test/cluster/build.sh flagger; }; then
   cluster="the local control plane could not be built (see above)"
   status=1
 else
