@@ -20,6 +20,7 @@ import { GatewayApiRouter } from './gateway-api.ts';
 import { KubernetesServiceRouter, NopServiceRouter } from './kubernetes-services.ts';
 import { NopRouter } from './nop.ts';
 import type { Router, ServiceRouter } from './router.ts';
+import { smiRouter } from './smi.ts';
 import { CachedReader } from './util.ts';
 
 /** What the routers need from the operator. */
@@ -44,7 +45,8 @@ const UNSUPPORTED = 'unsupported';
 /** How to build a provider's router, and the kinds it writes (checked against RBAC by a test). */
 interface RouterEntry {
   readonly writes: readonly ResourceType[];
-  readonly build: (deps: Shared) => Router;
+  /** `provider` is the name as given (e.g. `smi:v1alpha1:istio`, whose mesh the SMI router needs). */
+  readonly build: (deps: Shared, provider: string) => Router;
 }
 
 const meshRouters = {
@@ -62,13 +64,28 @@ const meshRouters = {
   knative: UNSUPPORTED,
   kubernetes: { writes: [], build: () => new NopRouter() },
   kuma: UNSUPPORTED,
-  linkerd: UNSUPPORTED,
+  linkerd: {
+    writes: [Resources.trafficSplitV1alpha1],
+    build: smiRouter,
+  },
   nginx: UNSUPPORTED,
-  osm: UNSUPPORTED,
+  osm: {
+    writes: [Resources.trafficSplitV1alpha2],
+    build: smiRouter,
+  },
   skipper: UNSUPPORTED,
-  'smi:v1alpha1': UNSUPPORTED,
-  'smi:v1alpha2': UNSUPPORTED,
-  'smi:v1alpha3': UNSUPPORTED,
+  'smi:v1alpha1': {
+    writes: [Resources.trafficSplitV1alpha1],
+    build: smiRouter,
+  },
+  'smi:v1alpha2': {
+    writes: [Resources.trafficSplitV1alpha2],
+    build: smiRouter,
+  },
+  'smi:v1alpha3': {
+    writes: [Resources.trafficSplitV1alpha3],
+    build: smiRouter,
+  },
   traefik: UNSUPPORTED,
 } satisfies Record<MeshProvider, RouterEntry | typeof UNSUPPORTED>;
 
@@ -109,7 +126,7 @@ export function routerFactory(deps: RouterDeps): (canary: Canary, provider: stri
     const mesh = meshProviderOf(provider);
     const entry = meshRouters[mesh];
     if (entry === UNSUPPORTED) throw new UnsupportedError(`provider "${mesh}" is not yet supported by Fledge`);
-    return entry.build(shared);
+    return entry.build(shared, provider);
   };
 }
 

@@ -251,7 +251,8 @@ function parentRefs(refs: readonly ParentReference[]): ParentReference[] {
   }));
 }
 
-function namespaceOf(canary: Canary): string {
+/** The Canary's namespace, where the routing objects live; an InvalidCanaryError when it has none. */
+export function namespaceOf(canary: Canary): string {
   const namespace = canary.metadata.namespace;
   if (namespace === undefined || namespace === '') {
     throw new InvalidCanaryError(`Canary ${canary.metadata.name} has no namespace`);
