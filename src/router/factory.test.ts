@@ -12,6 +12,7 @@ import { SmiRouter } from './smi.ts';
 const implemented: Readonly<Record<string, new (...args: never[]) => unknown>> = {
   kubernetes: NopRouter,
   'gatewayapi:v1': GatewayApiRouter,
+  'gatewayapi:v1beta1': GatewayApiRouter,
   linkerd: SmiRouter,
   osm: SmiRouter,
   'smi:v1alpha1': SmiRouter,

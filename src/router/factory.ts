@@ -16,7 +16,7 @@ import { InvalidCanaryError, UnsupportedError } from '../core/errors.ts';
 import type { KubeClient } from '../kube/port.ts';
 import type { ResourceType } from '../kube/objects.ts';
 import { Resources } from '../kube/resources.ts';
-import { GatewayApiRouter } from './gateway-api.ts';
+import { GatewayApiRouter, gatewayApiVersions } from './gateway-api.ts';
 import { KubernetesServiceRouter, NopServiceRouter } from './kubernetes-services.ts';
 import { NopRouter } from './nop.ts';
 import type { Router, ServiceRouter } from './router.ts';
@@ -58,7 +58,10 @@ const meshRouters = {
     writes: [Resources.httpRoute],
     build: (d) => new GatewayApiRouter({ kube: d.kube, reader: d.reader }),
   },
-  'gatewayapi:v1beta1': UNSUPPORTED,
+  'gatewayapi:v1beta1': {
+    writes: [Resources.httpRouteV1beta1],
+    build: (d) => new GatewayApiRouter({ kube: d.kube, reader: d.reader, version: gatewayApiVersions.v1beta1 }),
+  },
   gloo: UNSUPPORTED,
   istio: UNSUPPORTED,
   knative: UNSUPPORTED,
