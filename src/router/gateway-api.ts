@@ -602,8 +602,8 @@ export class GatewayApiRouter implements Router {
       this.#reader.wrote(this.#version.type, existing, written);
       ctx.log.info(existing === undefined ? 'HTTPRoute created' : 'HTTPRoute updated', {
         object: desired.metadata.name,
-        primary: weights.primary,
-        canary: weights.canary,
+        primaryWeight: weights.primary,
+        canaryWeight: weights.canary,
         mirrored: weights.mirrored,
       });
     }

@@ -16,7 +16,13 @@ import { analysisOf, serviceNames } from '../apis/flagger/v1beta1/defaults.ts';
 import type { Canary } from '../apis/flagger/v1beta1/types.ts';
 import { readTrafficSplit } from '../apis/smi/read.ts';
 import type { SmiVersion, TrafficSplit, TrafficSplitBackend } from '../apis/smi/types.ts';
-import { apiVersionOf, ISTIO_GATEWAYS_ANNOTATION, smiVersions, TRAFFIC_SPLIT_KIND } from '../apis/smi/types.ts';
+import {
+  apiVersionOf,
+  ISTIO_GATEWAYS_ANNOTATION,
+  SMI_PROVIDER,
+  smiVersions,
+  TRAFFIC_SPLIT_KIND,
+} from '../apis/smi/types.ts';
 import type { Ctx } from '../core/context.ts';
 import { InvalidCanaryError, OperatorError, UnsupportedError } from '../core/errors.ts';
 import { isRecord, jsonEqual } from '../kube/json.ts';
@@ -56,8 +62,6 @@ export interface SmiFlavour {
   readonly provider: string;
 }
 
-const smiProvider = /^smi:(v1alpha[123])(?::(.*))?$/;
-
 /**
  * The flavour of a provider name, as Flagger's factory maps it: `linkerd` → v1alpha1,
  * `osm` → v1alpha2, `smi:<version>[:<mesh>]` → that version and mesh. Throws InvalidCanaryError for
@@ -66,7 +70,7 @@ const smiProvider = /^smi:(v1alpha[123])(?::(.*))?$/;
 export function smiFlavour(provider: string): SmiFlavour {
   if (provider === 'linkerd') return { version: 'v1alpha1', mesh: 'linkerd', provider };
   if (provider === 'osm') return { version: 'v1alpha2', mesh: 'osm', provider };
-  const m = smiProvider.exec(provider);
+  const m = SMI_PROVIDER.exec(provider);
   const version = smiVersions.find((v) => v === m?.[1]);
   if (m === null || version === undefined) throw new InvalidCanaryError(`"${provider}" is not an SMI provider`);
   // Without `:<mesh>` Flagger's TrimPrefix leaves the whole name, which matches no mesh.
@@ -218,8 +222,8 @@ export class SmiRouter implements Router {
     ctx.log.info(existing === undefined ? 'TrafficSplit created' : 'TrafficSplit updated', {
       object: desired.metadata.name,
       apiVersion: desired.apiVersion,
-      primary: weights.primary,
-      canary: weights.canary,
+      primaryWeight: weights.primary,
+      canaryWeight: weights.canary,
     });
   }
 }

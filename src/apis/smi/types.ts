@@ -14,6 +14,12 @@ export const TRAFFIC_SPLIT_KIND = 'TrafficSplit';
 export const smiVersions = ['v1alpha1', 'v1alpha2', 'v1alpha3'] as const;
 export type SmiVersion = (typeof smiVersions)[number];
 
+/**
+ * `smi:<version>[:<mesh>]` (Flagger's SMI providers); group 1 is the version, group 2 the target
+ * mesh. The CRD enum of `spec.provider` lists only `smi:<version>`; `-mesh-provider` takes both.
+ */
+export const SMI_PROVIDER = /^smi:(v1alpha[123])(?::([^:]+))?$/;
+
 /** `apiVersion` of a TrafficSplit of `version`. */
 export function apiVersionOf(version: SmiVersion): `${typeof GROUP}/${SmiVersion}` {
   return `${GROUP}/${version}`;
