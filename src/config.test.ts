@@ -140,7 +140,12 @@ describe('parseConfig', () => {
     expect(err(['-control-loop-interval', '100ms']).message).toContain('at least 1s');
     expect(err(['-log-level', 'verbose']).message).toContain('-log-level');
     expect(err(['-mesh-provider', 'gatewayapi']).message).toContain('-mesh-provider');
+    expect(err(['-mesh-provider', 'smi:v1alpha4:istio']).message).toContain('-mesh-provider');
     expect(err(['-enable-leader-election=maybe']).message).toContain('invalid boolean');
+  });
+
+  it("accepts Flagger's smi:<version>:<mesh> form for -mesh-provider", () => {
+    expect(ok(['-mesh-provider', 'smi:v1alpha3:istio']).meshProvider).toBe('smi:v1alpha3:istio');
   });
 
   it('reports every problem at once', () => {

@@ -10,6 +10,7 @@
  */
 import { type FlagSpec, flagUsage, parseFlags, parseGoDuration, splitList } from './cli/flags.ts';
 import { isMeshProvider, meshProviders } from './apis/flagger/v1beta1/types.ts';
+import { SMI_PROVIDER } from './apis/smi/types.ts';
 import { type Level, type LogFormat, isLevel, logFormatOf } from './log/logger.ts';
 
 /** The operator's settings, after defaults and validation. */
@@ -222,8 +223,10 @@ export function parseConfig(
   }
 
   const meshProvider = str('mesh-provider');
-  if (!isMeshProvider(meshProvider)) {
-    errors.push(`invalid value "${meshProvider}" for flag -mesh-provider: want one of ${meshProviders.join(', ')}`);
+  if (!isMeshProvider(meshProvider) && !SMI_PROVIDER.test(meshProvider)) {
+    errors.push(
+      `invalid value "${meshProvider}" for flag -mesh-provider: want one of ${meshProviders.join(', ')} (or smi:<version>:<mesh>)`,
+    );
   }
 
   const selectorLabels = splitList(str('selector-labels'));

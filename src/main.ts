@@ -28,7 +28,7 @@ import { type Logger, createLogger } from './log/logger.ts';
 import { PromRecorder } from './metrics/recorder.ts';
 import { collectDefaultMetrics } from 'prom-client';
 import { globalNotifier, notifierBuilders } from './notifier/factory.ts';
-import { routedProviders, routerFactory, serviceRouterFactory } from './router/factory.ts';
+import { routedProviders, routerFactory, routes, serviceRouterFactory } from './router/factory.ts';
 import { type RunningHttpServer, startHttpServer } from './server/http.ts';
 import { isEntryPoint, runMain, startAndServe } from './cli/process.ts';
 
@@ -149,7 +149,7 @@ async function startOperator(config: Config, log: Logger, kube: ApiKubeClient, v
   });
   const router = routerFactory({ kube });
   const services = serviceRouterFactory({ kube, metadata: (ctx, canary) => target(canary).metadata(ctx, canary) });
-  if (!(routedProviders as readonly string[]).includes(config.meshProvider)) {
+  if (!routes(config.meshProvider)) {
     log.warn(
       `-mesh-provider ${config.meshProvider} is not supported yet: Canaries without spec.provider will report it in their status; use one of ${routedProviders.join(', ')}`,
     );

@@ -92,18 +92,12 @@ describe('Scheduler: specs that cannot work are refused before anything is creat
     expect(fx.condition('Stalled')).toMatchObject({ status: 'False' });
   });
 
-  it('refuses sessionAffinity with gatewayapi:v1 as Unsupported with one Warning, before creating the primary', async () => {
+  it('initializes a canary with sessionAffinity under gatewayapi:v1, which routes it', async () => {
     const fx = newFixture({ analysis: { sessionAffinity: { cookieName: 'canary' } } });
     await fx.ticks(3);
 
-    expect(fx.condition('Stalled')).toMatchObject({
-      status: 'True',
-      reason: 'Unsupported',
-      message: 'spec.analysis.sessionAffinity is not yet supported by Fledge with provider "gatewayapi:v1"',
-    });
-    expect(fx.events('Warning')).toHaveLength(1);
-    expect(fx.kube.peek(Resources.deployment, { namespace: NS, name: 'podinfo-primary' })).toBeUndefined();
-    expect(created(fx)).toEqual([]);
+    expect(fx.condition('Stalled')).toMatchObject({ status: 'False' });
+    expect(fx.kube.peek(Resources.deployment, { namespace: NS, name: 'podinfo-primary' })).toBeDefined();
   });
 });
 

@@ -42,4 +42,28 @@ export const Resources = {
     plural: 'destinationrules',
     namespaced: true,
   },
+  httpRouteV1beta1: {
+    apiVersion: 'gateway.networking.k8s.io/v1beta1',
+    kind: 'HTTPRoute',
+    plural: 'httproutes',
+    namespaced: true,
+  },
+  trafficSplitV1alpha1: {
+    apiVersion: 'split.smi-spec.io/v1alpha1',
+    kind: 'TrafficSplit',
+    plural: 'trafficsplits',
+    namespaced: true,
+  },
+  trafficSplitV1alpha2: {
+    apiVersion: 'split.smi-spec.io/v1alpha2',
+    kind: 'TrafficSplit',
+    plural: 'trafficsplits',
+    namespaced: true,
+  },
+  trafficSplitV1alpha3: {
+    apiVersion: 'split.smi-spec.io/v1alpha3',
+    kind: 'TrafficSplit',
+    plural: 'trafficsplits',
+    namespaced: true,
+  },
 } as const satisfies Record<string, ResourceType>;

@@ -8,11 +8,18 @@ import { IstioRouter } from './istio.ts';
 import { KubernetesServiceRouter, NopServiceRouter } from './kubernetes-services.ts';
 import { NopRouter } from './nop.ts';
 import { newCanary, podinfoMetadata } from './router.fixture.ts';
+import { SmiRouter } from './smi.ts';
 
 const implemented: Readonly<Record<string, new (...args: never[]) => unknown>> = {
   kubernetes: NopRouter,
   'gatewayapi:v1': GatewayApiRouter,
   istio: IstioRouter,
+  'gatewayapi:v1beta1': GatewayApiRouter,
+  linkerd: SmiRouter,
+  osm: SmiRouter,
+  'smi:v1alpha1': SmiRouter,
+  'smi:v1alpha2': SmiRouter,
+  'smi:v1alpha3': SmiRouter,
 };
 
 describe('routerFactory', () => {
@@ -38,7 +45,7 @@ describe('routerFactory', () => {
   });
 
   it('treats smi:<version>:<mesh> as the SMI provider of that version', () => {
-    expect(() => router(canary, 'smi:v1alpha3:linkerd')).toThrow(UnsupportedError);
+    expect(router(canary, 'smi:v1alpha3:linkerd')).toBeInstanceOf(SmiRouter);
   });
 
   for (const name of ['gatewayapi', 'gatewayapi:v2', 'Istio', '', 'kubernetes:v1', 'smi:v1alpha9:linkerd']) {

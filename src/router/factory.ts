@@ -3,24 +3,20 @@
  * the CRD enum maps to a router or to a clear "not yet supported" error, and a name outside the
  * enum is an error too. Nothing falls back silently (Flagger falls back to Istio).
  */
-import {
-  isMeshProvider,
-  meshProviders,
-  type Canary,
-  type MeshProvider,
-  type TargetKind,
-} from '../apis/flagger/v1beta1/types.ts';
+import { meshProviders, type Canary, type MeshProvider, type TargetKind } from '../apis/flagger/v1beta1/types.ts';
 import type { TargetMetadata } from '../canary/target.ts';
 import type { Ctx } from '../core/context.ts';
 import { InvalidCanaryError, UnsupportedError } from '../core/errors.ts';
 import type { KubeClient } from '../kube/port.ts';
 import type { ResourceType } from '../kube/objects.ts';
 import { Resources } from '../kube/resources.ts';
-import { GatewayApiRouter } from './gateway-api.ts';
+import { meshProviderOf } from '../apis/flagger/v1beta1/providers.ts';
+import { GatewayApiRouter, gatewayApiVersions } from './gateway-api.ts';
 import { IstioRouter } from './istio.ts';
 import { KubernetesServiceRouter, NopServiceRouter } from './kubernetes-services.ts';
 import { NopRouter } from './nop.ts';
 import type { Router, ServiceRouter } from './router.ts';
+import { smiRouter } from './smi.ts';
 import { CachedReader } from './util.ts';
 
 /** What the routers need from the operator. */
@@ -45,7 +41,8 @@ const UNSUPPORTED = 'unsupported';
 /** How to build a provider's router, and the kinds it writes (checked against RBAC by a test). */
 interface RouterEntry {
   readonly writes: readonly ResourceType[];
-  readonly build: (deps: Shared) => Router;
+  /** `provider` is the name as given (e.g. `smi:v1alpha1:istio`, whose mesh the SMI router needs). */
+  readonly build: (deps: Shared, provider: string) => Router;
 }
 
 const meshRouters = {
@@ -57,7 +54,10 @@ const meshRouters = {
     writes: [Resources.httpRoute],
     build: (d) => new GatewayApiRouter({ kube: d.kube, reader: d.reader }),
   },
-  'gatewayapi:v1beta1': UNSUPPORTED,
+  'gatewayapi:v1beta1': {
+    writes: [Resources.httpRouteV1beta1],
+    build: (d) => new GatewayApiRouter({ kube: d.kube, reader: d.reader, version: gatewayApiVersions.v1beta1 }),
+  },
   gloo: UNSUPPORTED,
   istio: {
     writes: [Resources.destinationRule, Resources.virtualService],
@@ -66,13 +66,28 @@ const meshRouters = {
   knative: UNSUPPORTED,
   kubernetes: { writes: [], build: () => new NopRouter() },
   kuma: UNSUPPORTED,
-  linkerd: UNSUPPORTED,
+  linkerd: {
+    writes: [Resources.trafficSplitV1alpha1],
+    build: smiRouter,
+  },
   nginx: UNSUPPORTED,
-  osm: UNSUPPORTED,
+  osm: {
+    writes: [Resources.trafficSplitV1alpha2],
+    build: smiRouter,
+  },
   skipper: UNSUPPORTED,
-  'smi:v1alpha1': UNSUPPORTED,
-  'smi:v1alpha2': UNSUPPORTED,
-  'smi:v1alpha3': UNSUPPORTED,
+  'smi:v1alpha1': {
+    writes: [Resources.trafficSplitV1alpha1],
+    build: smiRouter,
+  },
+  'smi:v1alpha2': {
+    writes: [Resources.trafficSplitV1alpha2],
+    build: smiRouter,
+  },
+  'smi:v1alpha3': {
+    writes: [Resources.trafficSplitV1alpha3],
+    build: smiRouter,
+  },
   traefik: UNSUPPORTED,
 } satisfies Record<MeshProvider, RouterEntry | typeof UNSUPPORTED>;
 
@@ -91,15 +106,20 @@ export function routerWrites(): readonly ResourceType[] {
   return [...kinds.values()];
 }
 
-/** `smi:<version>:<mesh>`, the form Flagger documents for `-mesh-provider` with SMI. */
-const smiWithMesh = /^(smi:v1alpha[123]):[^:]+$/;
-
 /** The CRD enum member `provider` names, or an InvalidCanaryError. */
-function meshProviderOf(provider: string): MeshProvider {
-  if (isMeshProvider(provider)) return provider;
-  const smi = smiWithMesh.exec(provider)?.[1];
-  if (smi !== undefined && isMeshProvider(smi)) return smi;
-  throw new InvalidCanaryError(`unknown provider "${provider}"`, 'UnknownProvider');
+function enumProviderOf(provider: string): MeshProvider {
+  const mesh = meshProviderOf(provider);
+  if (mesh === undefined) throw new InvalidCanaryError(`unknown provider "${provider}"`, 'UnknownProvider');
+  return mesh;
+}
+
+/** True when Fledge routes with `provider` (a CRD enum member or `smi:<version>:<mesh>`). */
+export function routes(provider: string): boolean {
+  try {
+    return meshRouters[enumProviderOf(provider)] !== UNSUPPORTED;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -110,10 +130,10 @@ function meshProviderOf(provider: string): MeshProvider {
 export function routerFactory(deps: RouterDeps): (canary: Canary, provider: string) => Router {
   const shared: Shared = { ...deps, reader: new CachedReader(deps.kube) };
   return (_canary, provider) => {
-    const mesh = meshProviderOf(provider);
+    const mesh = enumProviderOf(provider);
     const entry = meshRouters[mesh];
     if (entry === UNSUPPORTED) throw new UnsupportedError(`provider "${mesh}" is not yet supported by Fledge`);
-    return entry.build(shared);
+    return entry.build(shared, provider);
   };
 }
 

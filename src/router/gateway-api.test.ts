@@ -6,7 +6,13 @@ import { FakeKube } from '../kube/fake.ts';
 import { isRecord } from '../kube/json.ts';
 import type { KubeObject } from '../kube/objects.ts';
 import { Resources } from '../kube/resources.ts';
-import { buildHttpRoute, GATEWAY_REFS_REQUIRED, GatewayApiRouter, INITIAL_WEIGHTS } from './gateway-api.ts';
+import {
+  buildHttpRoute,
+  GATEWAY_REFS_REQUIRED,
+  GatewayApiRouter,
+  gatewayApiVersions,
+  INITIAL_WEIGHTS,
+} from './gateway-api.ts';
 import {
   abAnalysis,
   blueGreenAnalysis,
@@ -249,9 +255,11 @@ describe('buildHttpRoute', () => {
     for (const canary of cases) expect(() => buildHttpRoute(canary, INITIAL_WEIGHTS)).toThrow(InvalidCanaryError);
   });
 
-  it('refuses session affinity, which is not implemented yet', () => {
-    const canary = newCanary({ analysis: { ...blueGreenAnalysis, sessionAffinity: { cookieName: 'c' } } });
+  it('refuses session affinity combined with A/B matches', () => {
+    const analysis = abAnalysis([{ headers: { 'x-canary': { exact: 'insider' } } }]);
+    const canary = newCanary({ analysis: { ...analysis, sessionAffinity: { cookieName: 'c' } } });
     expect(() => buildHttpRoute(canary, INITIAL_WEIGHTS)).toThrow(UnsupportedError);
+    expect(() => buildHttpRoute(canary, INITIAL_WEIGHTS)).toThrow('cannot be combined with analysis.match');
   });
 });
 
@@ -460,5 +468,87 @@ describe('GatewayApiRouter', () => {
     kube.clearActions();
     await router.finalize(ctx, newCanary());
     expect(kube.actions).toEqual([]);
+  });
+});
+
+// TestGatewayAPIV1Beta1Router_Reconcile / _Routes: the same route under v1beta1, without timeouts.
+describe('GatewayApiRouter gatewayapi:v1beta1', () => {
+  const v1beta1 = gatewayApiVersions.v1beta1;
+  const setupV1beta1 = () => {
+    const kube = new FakeKube();
+    const log = new RecordingLogger();
+    return { kube, log, ctx: newCtx(log), router: new GatewayApiRouter({ kube, version: v1beta1 }) };
+  };
+  const routeOf = (kube: FakeKube) => kube.peek(v1beta1.type, { namespace: NS, name: 'podinfo' });
+
+  it('writes the v1beta1 route, without timeouts and with a warning', async () => {
+    const { kube, router, ctx, log } = setupV1beta1();
+    const canary = newCanary({ service: { timeout: '30s' } });
+    await router.reconcile(ctx, canary);
+    expect(kube.writes().map((a) => `${a.verb} ${a.apiVersion} ${a.type}`)).toEqual([
+      'apply gateway.networking.k8s.io/v1beta1 HTTPRoute',
+    ]);
+    expect(routeOf(kube)).toMatchObject({
+      apiVersion: 'gateway.networking.k8s.io/v1beta1',
+      spec: {
+        parentRefs: [{ namespace: 'istio-ingress', name: 'gateway' }],
+        rules: [{ matches: [rootMatch], backendRefs: [primary(100), canaryRef(0)] }],
+      },
+    });
+    expect(log.lines.filter((l) => l.level === 'warn').map((l) => l.msg)).toEqual([
+      'service.timeout/backendTimeout is not applied: provider "gatewayapi:v1beta1" does not write it',
+    ]);
+  });
+
+  it('builds the A/B rules as v1 does', async () => {
+    const { kube, router, ctx } = setupV1beta1();
+    const canary = newCanary({ analysis: abAnalysis([{ headers: { 'x-canary': { exact: 'insider' } } }]) });
+    await router.setRoutes(ctx, canary, { primary: 0, canary: 100, mirrored: false });
+    expect(routeOf(kube)?.['spec']).toEqual(
+      buildHttpRoute(canary, { primary: 0, canary: 100, mirrored: false }, { version: v1beta1 }).spec,
+    );
+    await expect(router.getRoutes(ctx, canary)).resolves.toEqual({ primary: 0, canary: 100, mirrored: false });
+  });
+
+  it('getRoutes does not wait for the Accepted condition (as Flagger v1beta1)', async () => {
+    const { kube, router, ctx } = setupV1beta1();
+    await router.reconcile(ctx, newCanary());
+    const route = routeOf(kube);
+    if (route === undefined) throw new Error('HTTPRoute missing');
+    const parentRef = {
+      group: 'gateway.networking.k8s.io',
+      kind: 'Gateway',
+      namespace: 'istio-ingress',
+      name: 'gateway',
+    };
+    const condition = {
+      type: 'Accepted',
+      status: 'False',
+      reason: 'X',
+      message: '',
+      lastTransitionTime: '2026-01-01T00:00:00Z',
+    };
+    kube.upsert({ ...route, status: { parents: [{ parentRef, controllerName: 'x/y', conditions: [condition] }] } });
+    await expect(router.getRoutes(ctx, newCanary())).resolves.toEqual(INITIAL_WEIGHTS);
+  });
+});
+
+describe.each([
+  ['gatewayapi:v1', gatewayApiVersions.v1],
+  ['gatewayapi:v1beta1', gatewayApiVersions.v1beta1],
+])('%s: for every weight w in 0..100', (_, version) => {
+  it('setRoutes(w) then getRoutes() returns w, and a second setRoutes(w) writes nothing', async () => {
+    const kube = new FakeKube();
+    const router = new GatewayApiRouter({ kube, version });
+    const ctx = newCtx();
+    const canary = newCanary();
+    for (let w = 0; w <= 100; w++) {
+      const weights = { primary: 100 - w, canary: w, mirrored: false };
+      await router.setRoutes(ctx, canary, weights);
+      await expect(router.getRoutes(ctx, canary)).resolves.toEqual(weights);
+      const before = kube.actions.length;
+      await router.setRoutes(ctx, canary, weights);
+      expect(kube.actions.length).toBe(before);
+    }
   });
 });

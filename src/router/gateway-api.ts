@@ -8,9 +8,13 @@
  * differs from the cached one (CRD defaults taken into account), so annotations and labels other
  * controllers set are kept.
  *
+ * The same class serves `gatewayapi:v1beta1` (Flagger's GatewayAPIV1Beta1Router): the same route
+ * under `gateway.networking.k8s.io/v1beta1`, without rule timeouts, without the primary session
+ * cookie and without the parents' Accepted check, as Flagger's v1beta1 router.
+ *
+ * Session affinity (`analysis.sessionAffinity`) follows Flagger: see gateway-api-session.ts.
+ *
  * Left out, on purpose:
- * - `analysis.sessionAffinity` (sticky canary cookies): not implemented yet; a canary that sets it
- *   is refused with an UnsupportedError instead of silently running without stickiness.
  * - `service.corsPolicy`: the CORS filter is in the experimental channel only in Gateway API
  *   v1.4.0 (the standard CRD's filter `type` enum has no `CORS`), so the API server would reject
  *   the route; the policy is skipped with a warning.
@@ -44,17 +48,26 @@ import {
   BACKEND_KIND_DEFAULT,
   HTTP_ROUTE_KIND,
   ROUTE_CONDITION_ACCEPTED,
+  V1BETA1_API_VERSION,
   httpMethods,
 } from '../apis/gatewayapi/v1/types.ts';
 import type { Ctx } from '../core/context.ts';
 import { InvalidCanaryError, UnsupportedError } from '../core/errors.ts';
 import { OperatorError } from '../core/errors.ts';
 import { isRecord, jsonEqual } from '../kube/json.ts';
-import type { KubeObject, ObjectKey } from '../kube/objects.ts';
+import type { KubeObject, ObjectKey, ResourceType } from '../kube/objects.ts';
 import type { KubeClient } from '../kube/port.ts';
 import { Resources } from '../kube/resources.ts';
 import { canaryService } from './kubernetes-services.ts';
 import type { Router, RouterCapabilities, Weights } from './router.ts';
+import {
+  nextSessionCookies,
+  randomCookieValue,
+  readSessionCookies,
+  sessionAffinityRules,
+  sessionStatusPatch,
+  type SessionCookies,
+} from './gateway-api-session.ts';
 import { CachedReader, controllerRef, metadataUpToDate, toolkitAnnotations } from './util.ts';
 
 /** The weights of a new route: everything to the primary. */
@@ -251,12 +264,54 @@ function parentRefs(refs: readonly ParentReference[]): ParentReference[] {
   }));
 }
 
-function namespaceOf(canary: Canary): string {
+/** The Canary's namespace, where the routing objects live; an InvalidCanaryError when it has none. */
+export function namespaceOf(canary: Canary): string {
   const namespace = canary.metadata.namespace;
   if (namespace === undefined || namespace === '') {
     throw new InvalidCanaryError(`Canary ${canary.metadata.name} has no namespace`);
   }
   return namespace;
+}
+
+/** What differs between the `gatewayapi:v1` and `gatewayapi:v1beta1` routers (as in Flagger). */
+export interface GatewayApiVersion {
+  readonly provider: 'gatewayapi:v1' | 'gatewayapi:v1beta1';
+  readonly apiVersion: HTTPRoute['apiVersion'];
+  readonly type: ResourceType;
+  /** Writes `service.timeout` / `service.backendTimeout` as rule timeouts. */
+  readonly timeouts: boolean;
+  /** Sets the primary session cookie (`sessionAffinity.primaryCookieName`). */
+  readonly primaryCookie: boolean;
+  /** getRoutes waits until the Gateway controllers accepted the current generation. */
+  readonly checkAccepted: boolean;
+}
+
+/** The two Gateway API routers of Flagger. */
+export const gatewayApiVersions = {
+  v1: {
+    provider: 'gatewayapi:v1',
+    apiVersion: API_VERSION,
+    type: Resources.httpRoute,
+    timeouts: true,
+    primaryCookie: true,
+    checkAccepted: true,
+  },
+  v1beta1: {
+    provider: 'gatewayapi:v1beta1',
+    apiVersion: V1BETA1_API_VERSION,
+    type: Resources.httpRouteV1beta1,
+    timeouts: false,
+    primaryCookie: false,
+    checkAccepted: false,
+  },
+} as const satisfies Record<string, GatewayApiVersion>;
+
+/** Options of {@link buildHttpRoute}. */
+export interface BuildOptions {
+  /** Default v1. */
+  readonly version?: GatewayApiVersion;
+  /** The session cookies the route carries (session affinity only). */
+  readonly cookies?: SessionCookies;
 }
 
 /**
@@ -270,19 +325,24 @@ function namespaceOf(canary: Canary): string {
  *   to `<apex>-canary` on the weighted rule;
  * - A/B (`analysis.match`): the weighted rule matches the analysis conditions merged into the route
  *   matches, followed by a default rule sending everything else to the primary;
+ * - session affinity: the sticky rules and Set-Cookie filters of `options.cookies`
+ *   ({@link sessionAffinityRules});
  * - labels and annotations from `service.apex` plus the Flux opt-out annotations; a controller
  *   reference to the Canary.
  *
  * Throws InvalidCanaryError for specs Gateway API can't express and UnsupportedError for session
- * affinity.
+ * affinity combined with A/B.
  */
-export function buildHttpRoute(canary: Canary, weights: Weights): HTTPRoute {
+export function buildHttpRoute(canary: Canary, weights: Weights, options: BuildOptions = {}): HTTPRoute {
+  const version = options.version ?? gatewayApiVersions.v1;
   const service = canaryService(canary);
   const gatewayRefs = service.gatewayRefs ?? [];
   if (gatewayRefs.length === 0) throw new InvalidCanaryError(GATEWAY_REFS_REQUIRED);
   const analysis = analysisOf(canary);
-  if (analysis?.sessionAffinity !== undefined) {
-    throw new UnsupportedError('analysis.sessionAffinity is not yet supported by Fledge with provider "gatewayapi:v1"');
+  if (analysis?.sessionAffinity !== undefined && (analysis.match ?? []).length > 0) {
+    throw new UnsupportedError(
+      'analysis.sessionAffinity cannot be combined with analysis.match: the sticky rules would override the A/B rules',
+    );
   }
   const names = serviceNames(canary);
   const serviceMatches = (service.match ?? [])
@@ -290,7 +350,7 @@ export function buildHttpRoute(canary: Canary, weights: Weights): HTTPRoute {
     .filter((m) => Object.keys(m).length > 0);
   const routeMatches: HTTPRouteMatch[] = serviceMatches.length > 0 ? serviceMatches : [{ path: DEFAULT_PATH_MATCH }];
   const filters = serviceFilters(service);
-  const ruleTimeouts = timeouts(service);
+  const ruleTimeouts = version.timeouts ? timeouts(service) : undefined;
   const withTimeouts = ruleTimeouts === undefined ? {} : { timeouts: ruleTimeouts };
 
   const mirror: HTTPRouteFilter[] =
@@ -343,7 +403,22 @@ export function buildHttpRoute(canary: Canary, weights: Weights): HTTPRoute {
       },
     ];
   } else {
-    rules = [weighted(routeMatches)];
+    const rule = weighted(routeMatches);
+    const [primary, canaryBackend] = rule.backendRefs ?? [];
+    rules =
+      analysis?.sessionAffinity === undefined || primary === undefined || canaryBackend === undefined
+        ? [rule]
+        : sessionAffinityRules(
+            canary,
+            { matches: routeMatches, filters: weightedFilters, primary, canary: canaryBackend },
+            options.cookies ?? {},
+            (cookie) => mergeMatches([cookie], routeMatches),
+          ).map((r) => ({
+            matches: r.matches,
+            ...(r.filters.length > 0 ? { filters: r.filters } : {}),
+            backendRefs: r.backendRefs,
+            ...withTimeouts,
+          }));
   }
 
   const hostnames = [...(service.hosts ?? [])];
@@ -353,7 +428,7 @@ export function buildHttpRoute(canary: Canary, weights: Weights): HTTPRoute {
     rules,
   };
   return {
-    apiVersion: API_VERSION,
+    apiVersion: version.apiVersion,
     kind: HTTP_ROUTE_KIND,
     metadata: {
       name: names.apex,
@@ -439,52 +514,58 @@ export interface GatewayApiRouterOptions {
   readonly kube: KubeClient;
   /** Shared by the routers of one operator so that a write is seen by the next read at once. */
   readonly reader?: CachedReader;
+  /** Default v1. */
+  readonly version?: GatewayApiVersion;
+  /** The value part of new session cookies (tests fix it). */
+  readonly cookieValue?: () => string;
 }
 
-/** Splits traffic with a Gateway API v1 HTTPRoute. */
+/** Splits traffic with a Gateway API HTTPRoute (v1 or v1beta1). */
 export class GatewayApiRouter implements Router {
-  // Session affinity is Flagger's too; Fledge adds it with the routers work (today it throws Unsupported).
   readonly capabilities: RouterCapabilities = {
     weights: true,
     abTesting: true,
     mirroring: true,
-    sessionAffinity: false,
+    sessionAffinity: true,
   };
   readonly #kube: KubeClient;
   readonly #reader: CachedReader;
+  readonly #version: GatewayApiVersion;
+  readonly #cookieValue: () => string;
 
   constructor(options: GatewayApiRouterOptions) {
     this.#kube = options.kube;
     this.#reader = options.reader ?? new CachedReader(options.kube);
+    this.#version = options.version ?? gatewayApiVersions.v1;
+    this.#cookieValue = options.cookieValue ?? randomCookieValue;
   }
 
   /**
    * Creates the HTTPRoute (all traffic to the primary) or brings an existing one up to date with
-   * the spec, keeping the weights and mirroring it carries.
+   * the spec, keeping the weights, mirroring and session cookies it carries.
    */
   async reconcile(ctx: Ctx, canary: Canary): Promise<void> {
-    const key = routeKey(canary);
-    const existing = await this.#reader.get(ctx, Resources.httpRoute, key);
+    const existing = await this.#reader.get(ctx, this.#version.type, routeKey(canary));
     const current = existing === undefined ? undefined : routeWeights(canary, readHttpRoute(existing));
     await this.#sync(ctx, canary, existing, current ?? INITIAL_WEIGHTS);
   }
 
   /** Writes the weights (and any spec change), unless the route already carries them. */
   async setRoutes(ctx: Ctx, canary: Canary, weights: Weights): Promise<void> {
-    const existing = await this.#reader.get(ctx, Resources.httpRoute, routeKey(canary));
+    const existing = await this.#reader.get(ctx, this.#version.type, routeKey(canary));
     await this.#sync(ctx, canary, existing, weights);
   }
 
   /**
    * The weights of the cached HTTPRoute. Throws a retriable OperatorError when the route is
-   * missing, carries no primary/canary split, or a Gateway controller has not accepted it.
+   * missing, carries no primary/canary split, or (v1) a Gateway controller has not accepted it.
    */
   async getRoutes(ctx: Ctx, canary: Canary): Promise<Weights> {
     const key = routeKey(canary);
-    const existing = await this.#reader.get(ctx, Resources.httpRoute, key);
+    const existing = await this.#reader.get(ctx, this.#version.type, key);
     if (existing === undefined) throw new OperatorError(`HTTPRoute ${key.namespace}/${key.name} not found`);
     const view = readHttpRoute(existing);
-    checkAccepted(view, key);
+    if (this.#version.checkAccepted) checkAccepted(view, key);
     const weights = routeWeights(canary, view);
     if (weights === undefined) {
       const names = serviceNames(canary);
@@ -501,21 +582,70 @@ export class GatewayApiRouter implements Router {
   }
 
   async #sync(ctx: Ctx, canary: Canary, existing: KubeObject | undefined, weights: Weights): Promise<void> {
-    const desired = buildHttpRoute(canary, weights);
-    if (existing !== undefined && routeUpToDate(existing, desired)) return;
-    if (canary.spec.service?.corsPolicy !== undefined) {
-      ctx.log.warn('service.corsPolicy is not applied: the CORS filter is not in the Gateway API standard channel', {
+    const sa = analysisOf(canary)?.sessionAffinity;
+    const cookies =
+      sa === undefined
+        ? undefined
+        : nextSessionCookies(
+            existing === undefined ? {} : readSessionCookies(readHttpRoute(existing), sa, serviceNames(canary)),
+            sa,
+            weights.canary,
+            { primaryCookie: this.#version.primaryCookie, random: this.#cookieValue },
+          );
+    const desired = buildHttpRoute(canary, weights, {
+      version: this.#version,
+      ...(cookies === undefined ? {} : { cookies }),
+    });
+    if (existing === undefined || !routeUpToDate(existing, desired)) {
+      this.#warnIgnored(ctx, canary, desired.metadata.name);
+      const written = await this.#kube.apply(desired);
+      this.#reader.wrote(this.#version.type, existing, written);
+      ctx.log.info(existing === undefined ? 'HTTPRoute created' : 'HTTPRoute updated', {
         object: desired.metadata.name,
+        primaryWeight: weights.primary,
+        canaryWeight: weights.canary,
+        mirrored: weights.mirrored,
       });
     }
-    const written = await this.#kube.apply(desired);
-    this.#reader.wrote(Resources.httpRoute, existing, written);
-    ctx.log.info(existing === undefined ? 'HTTPRoute created' : 'HTTPRoute updated', {
-      object: desired.metadata.name,
-      primaryWeight: weights.primary,
-      canaryWeight: weights.canary,
-      mirrored: weights.mirrored,
-    });
+    if (cookies !== undefined) await this.#recordCookies(ctx, canary, cookies);
+  }
+
+  /** Mirrors the session cookies into the Canary status; the route stays the source of truth, so a failure only warns. */
+  async #recordCookies(ctx: Ctx, canary: Canary, cookies: SessionCookies): Promise<void> {
+    const patch = sessionStatusPatch(canary.status, cookies);
+    if (patch === undefined) return;
+    try {
+      await this.#kube.patchStatus(
+        Resources.canary,
+        { namespace: namespaceOf(canary), name: canary.metadata.name },
+        patch,
+      );
+    } catch (e) {
+      ctx.log.warn('session affinity cookies not recorded in the Canary status', {
+        error: e instanceof Error ? e.message : String(e),
+      });
+    }
+  }
+
+  /** Warns about spec fields this provider does not write (Flagger ignores them silently). */
+  #warnIgnored(ctx: Ctx, canary: Canary, object: string): void {
+    const service = canary.spec.service;
+    const provider = `provider "${this.#version.provider}" does not write it`;
+    const ignored: [boolean, string][] = [
+      [
+        service?.corsPolicy !== undefined,
+        'service.corsPolicy is not applied: the CORS filter is not in the Gateway API standard channel',
+      ],
+      [
+        !this.#version.timeouts && Boolean(service?.timeout || service?.backendTimeout),
+        `service.timeout/backendTimeout is not applied: ${provider}`,
+      ],
+      [
+        !this.#version.primaryCookie && Boolean(analysisOf(canary)?.sessionAffinity?.primaryCookieName),
+        `analysis.sessionAffinity.primaryCookieName is not applied: ${provider}`,
+      ],
+    ];
+    for (const [applies, msg] of ignored) if (applies) ctx.log.warn(msg, { object });
   }
 }
 

@@ -5,7 +5,8 @@
  * no case in Flagger's switch) → Istio, Flagger's default. A provider outside the enum is an error,
  * never a silent fallback.
  */
-import { type MeshProvider, isMeshProvider } from '../../apis/flagger/v1beta1/types.ts';
+import { meshProviderOf } from '../../apis/flagger/v1beta1/providers.ts';
+import type { MeshProvider } from '../../apis/flagger/v1beta1/types.ts';
 import { UnsupportedError } from '../../core/errors.ts';
 import type { MetricsProvider } from '../providers/provider.ts';
 import type { Observer } from './observer.ts';
@@ -40,11 +41,12 @@ export const observerKindOf = {
 
 /** The observer of `provider`, querying through `client`. Throws UnsupportedObserverError. */
 export function observerFor(provider: string, client: MetricsProvider): Observer {
-  if (!isMeshProvider(provider)) throw new UnsupportedObserverError(`builtin metrics: unknown provider "${provider}"`);
-  return new PromQLObserver(observerKindOf[provider], client);
+  const mesh = meshProviderOf(provider);
+  if (mesh === undefined) throw new UnsupportedObserverError(`builtin metrics: unknown provider "${provider}"`);
+  return new PromQLObserver(observerKindOf[mesh], client);
 }
 
 /** True when `provider` has builtin queries. */
 export function hasObserver(provider: string): boolean {
-  return isMeshProvider(provider);
+  return meshProviderOf(provider) !== undefined;
 }

@@ -60,9 +60,9 @@ describe('ignoredFields', () => {
 });
 
 describe('unimplementedFields', () => {
-  it('is sessionAffinity for gatewayapi:v1, and not an ignored field there', () => {
+  it('is empty for sessionAffinity with gatewayapi:v1 (routed), which kubernetes ignores', () => {
     const c = canary({}, { interval: '1m', threshold: 1, stepWeight: 10, sessionAffinity: { cookieName: 'c' } });
-    expect(unimplementedFields(c, 'gatewayapi:v1')).toEqual(['analysis.sessionAffinity']);
+    expect(unimplementedFields(c, 'gatewayapi:v1')).toEqual([]);
     expect(ignoredFields(c, 'gatewayapi:v1')).toEqual([]);
     expect(unimplementedFields(c, 'kubernetes')).toEqual([]);
     expect(ignoredFields(c, 'kubernetes')).toEqual(['analysis.sessionAffinity']);

@@ -79,8 +79,7 @@ export const providerFields = {
   'appmesh:v1beta2': appMesh,
   contour: { uses: ['service.match', 'service.retries', 'service.timeout', 'analysis.match'] },
   'gatewayapi:v1': {
-    uses: [...gatewayApi, 'service.mirror', 'service.timeout', 'service.backendTimeout'],
-    notImplemented: ['analysis.sessionAffinity'],
+    uses: [...gatewayApi, 'service.mirror', 'service.timeout', 'service.backendTimeout', 'analysis.sessionAffinity'],
   },
   'gatewayapi:v1beta1': { uses: [...gatewayApi, 'analysis.sessionAffinity'] },
   gloo: { uses: ['service.match', 'analysis.match', 'upstreamRef'] },
@@ -129,11 +128,17 @@ function fieldValue(canary: Canary, field: RoutingField): unknown {
   return isRecord(parent) ? parent[name ?? head] : undefined;
 }
 
-/** `smi:v1alpha3:istio` → `smi:v1alpha3`; undefined for a name outside the CRD enum. */
-function meshProviderOf(provider: string): MeshProvider | undefined {
+/** `smi:<version>:<mesh>`, the form Flagger documents for `-mesh-provider` with SMI. */
+const smiWithMesh = /^(smi:v1alpha[123]):[^:]+$/;
+
+/**
+ * The CRD enum member a provider name stands for: itself, or `smi:v1alpha3` for
+ * `smi:v1alpha3:istio`; undefined for any other name. The one rule for routers, observers and checks.
+ */
+export function meshProviderOf(provider: string): MeshProvider | undefined {
   if (isMeshProvider(provider)) return provider;
-  const short = provider.split(':').slice(0, 2).join(':');
-  return isMeshProvider(short) ? short : undefined;
+  const smi = smiWithMesh.exec(provider)?.[1];
+  return smi !== undefined && isMeshProvider(smi) ? smi : undefined;
 }
 
 /** The routing fields set on the canary, in {@link routingFields} order. */

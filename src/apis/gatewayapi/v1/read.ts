@@ -29,12 +29,16 @@ export interface BackendView {
   readonly weight: number;
   /** Number of backend-level filters. */
   readonly filters: number;
+  /** Values of the `Set-Cookie` headers its ResponseHeaderModifier filters add (session affinity). */
+  readonly setCookies: readonly string[];
 }
 
 /** One rule: its backends and the names of the backends its RequestMirror filters target. */
 export interface RuleView {
   readonly backends: readonly BackendView[];
   readonly mirrors: readonly string[];
+  /** Values of the `Set-Cookie` headers the rule's ResponseHeaderModifier filters add. */
+  readonly setCookies: readonly string[];
 }
 
 /** One condition of a parent's status. */
@@ -81,11 +85,25 @@ function parentRef(u: unknown): ParentReference | undefined {
   };
 }
 
+/** The values of the `Set-Cookie` headers that the ResponseHeaderModifier filters among `filters` add. */
+function setCookies(filters: unknown): string[] {
+  return objects(filters).flatMap((f) => {
+    const modifier = f['type'] === 'ResponseHeaderModifier' ? f['responseHeaderModifier'] : undefined;
+    if (!isObject(modifier)) return [];
+    return objects(modifier['add']).flatMap((h) => {
+      const name = str(h['name']);
+      const value = str(h['value']);
+      return name?.toLowerCase() === 'set-cookie' && value !== undefined ? [value] : [];
+    });
+  });
+}
+
 function rule(u: Json): RuleView {
   const backends = objects(u['backendRefs']).flatMap((b): BackendView[] => {
     const name = str(b['name']);
     if (name === undefined) return [];
-    return [{ name, weight: int(b['weight']) ?? BACKEND_WEIGHT_DEFAULT, filters: objects(b['filters']).length }];
+    const weight = int(b['weight']) ?? BACKEND_WEIGHT_DEFAULT;
+    return [{ name, weight, filters: objects(b['filters']).length, setCookies: setCookies(b['filters']) }];
   });
   const mirrors = objects(u['filters']).flatMap((f) => {
     if (f['type'] !== 'RequestMirror') return [];
@@ -93,7 +111,7 @@ function rule(u: Json): RuleView {
     const name = isObject(mirror) && isObject(mirror['backendRef']) ? str(mirror['backendRef']['name']) : undefined;
     return name === undefined ? [] : [name];
   });
-  return { backends, mirrors };
+  return { backends, mirrors, setCookies: setCookies(u['filters']) };
 }
 
 function parentStatus(u: Json): ParentStatusView[] {

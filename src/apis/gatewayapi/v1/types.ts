@@ -11,6 +11,11 @@ import type { ObjectMeta } from '../../../kube/objects.ts';
 export const GROUP = 'gateway.networking.k8s.io';
 /** `apiVersion` of the v1 objects. */
 export const API_VERSION = 'gateway.networking.k8s.io/v1';
+/**
+ * `apiVersion` of the v1beta1 HTTPRoute (provider `gatewayapi:v1beta1`). The CRD serves v1beta1
+ * with the same schema as v1, so the types below describe both.
+ */
+export const V1BETA1_API_VERSION = 'gateway.networking.k8s.io/v1beta1';
 export const HTTP_ROUTE_KIND = 'HTTPRoute';
 
 /** Default `group` of a ParentReference (CRD default). */
@@ -212,7 +217,7 @@ export interface HTTPRouteStatus {
 
 /** An HTTPRoute. Assignable to `KubeObject`. */
 export type HTTPRoute = {
-  readonly apiVersion: typeof API_VERSION;
+  readonly apiVersion: typeof API_VERSION | typeof V1BETA1_API_VERSION;
   readonly kind: typeof HTTP_ROUTE_KIND;
   readonly metadata: ObjectMeta;
   readonly spec: HTTPRouteSpec;
