@@ -6,11 +6,19 @@ import { routerFactory, serviceRouterFactory } from './factory.ts';
 import { GatewayApiRouter } from './gateway-api.ts';
 import { KubernetesServiceRouter, NopServiceRouter } from './kubernetes-services.ts';
 import { NopRouter } from './nop.ts';
+import { ContourRouter } from './contour.ts';
+import { GlooRouter } from './gloo.ts';
+import { IngressRouter } from './ingress.ts';
+import { SkipperRouter } from './skipper.ts';
 import { newCanary, podinfoMetadata } from './router.fixture.ts';
 
 const implemented: Readonly<Record<string, new (...args: never[]) => unknown>> = {
   kubernetes: NopRouter,
   'gatewayapi:v1': GatewayApiRouter,
+  contour: ContourRouter,
+  gloo: GlooRouter,
+  nginx: IngressRouter,
+  skipper: SkipperRouter,
 };
 
 describe('routerFactory', () => {

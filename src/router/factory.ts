@@ -16,15 +16,25 @@ import { InvalidCanaryError, UnsupportedError } from '../core/errors.ts';
 import type { KubeClient } from '../kube/port.ts';
 import type { ResourceType } from '../kube/objects.ts';
 import { Resources } from '../kube/resources.ts';
+import { ContourRouter } from './contour.ts';
 import { GatewayApiRouter } from './gateway-api.ts';
+import { GlooRouter } from './gloo.ts';
+import { IngressRouter } from './ingress.ts';
 import { KubernetesServiceRouter, NopServiceRouter } from './kubernetes-services.ts';
 import { NopRouter } from './nop.ts';
 import type { Router, ServiceRouter } from './router.ts';
+import { SkipperRouter } from './skipper.ts';
 import { CachedReader } from './util.ts';
 
 /** What the routers need from the operator. */
 export interface RouterDeps {
   readonly kube: KubeClient;
+  /** `-ingress-class`: `spec.ingressClassName` of Contour HTTPProxies. */
+  readonly ingressClass?: string;
+  /** `-ingress-annotations-prefix`: the NGINX canary annotations' prefix. */
+  readonly ingressAnnotationsPrefix?: string;
+  /** `-include-label-prefix`: labels copied onto Gloo Upstreams. */
+  readonly includeLabelPrefix?: readonly string[];
 }
 
 /** What the Service routers need: the cluster and the target's selector label and ports. */
@@ -51,21 +61,30 @@ const meshRouters = {
   apisix: UNSUPPORTED,
   appmesh: UNSUPPORTED,
   'appmesh:v1beta2': UNSUPPORTED,
-  contour: UNSUPPORTED,
+  contour: {
+    writes: [Resources.httpProxy],
+    build: (d) => new ContourRouter({ kube: d.kube, reader: d.reader, ingressClass: d.ingressClass }),
+  },
   'gatewayapi:v1': {
     writes: [Resources.httpRoute],
     build: (d) => new GatewayApiRouter({ kube: d.kube, reader: d.reader }),
   },
   'gatewayapi:v1beta1': UNSUPPORTED,
-  gloo: UNSUPPORTED,
+  gloo: {
+    writes: [Resources.glooUpstream, Resources.glooRouteTable],
+    build: (d) => new GlooRouter({ kube: d.kube, reader: d.reader, includeLabelPrefix: d.includeLabelPrefix }),
+  },
   istio: UNSUPPORTED,
   knative: UNSUPPORTED,
   kubernetes: { writes: [], build: () => new NopRouter() },
   kuma: UNSUPPORTED,
   linkerd: UNSUPPORTED,
-  nginx: UNSUPPORTED,
+  nginx: {
+    writes: [Resources.ingress],
+    build: (d) => new IngressRouter({ kube: d.kube, reader: d.reader, annotationsPrefix: d.ingressAnnotationsPrefix }),
+  },
   osm: UNSUPPORTED,
-  skipper: UNSUPPORTED,
+  skipper: { writes: [Resources.ingress], build: (d) => new SkipperRouter({ kube: d.kube, reader: d.reader }) },
   'smi:v1alpha1': UNSUPPORTED,
   'smi:v1alpha2': UNSUPPORTED,
   'smi:v1alpha3': UNSUPPORTED,
