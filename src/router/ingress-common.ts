@@ -109,19 +109,40 @@ export function specUpToDate(existing: KubeObject, desired: KubeObject): boolean
   });
 }
 
+/** What {@link applyIfChanged} writes. */
+export interface DesiredObject {
+  readonly object: KubeObject;
+  readonly type: ResourceType;
+  /** Extra fields of the log line. */
+  readonly fields?: Record<string, unknown>;
+  /**
+   * Annotations only Fledge may set on the object: one of them that the desired object lacks is
+   * removed explicitly, since an apply removes only what Fledge itself applied before (not what
+   * Flagger wrote before Fledge took over).
+   */
+  readonly ownedAnnotation?: (key: string) => boolean;
+}
+
 /**
- * Applies `desired` unless `existing` (as read through `reader`) is already up to date, and tells
- * the reader about the write. Logs `<Kind> created` / `<Kind> updated` with `fields`. Returns
- * whether it wrote.
+ * Applies `desired` unless `existing` (as read through `reader`) is already up to date, then
+ * removes stale owned annotations (a merge patch), and tells the reader about the write. Logs
+ * `<Kind> created` / `<Kind> updated`. Returns whether it wrote.
  */
 export async function applyIfChanged(
   ctx: Ctx,
   reader: CachedReader,
   existing: KubeObject | undefined,
-  desired: { readonly object: KubeObject; readonly type: ResourceType; readonly fields?: Record<string, unknown> },
+  desired: DesiredObject,
 ): Promise<boolean> {
-  if (existing !== undefined && specUpToDate(existing, desired.object)) return false;
-  const written = await reader.kube.apply(desired.object);
+  const owned = desired.ownedAnnotation ?? ((): boolean => false);
+  const want = desired.object.metadata.annotations ?? {};
+  const stale = Object.keys(existing?.metadata.annotations ?? {}).filter((k) => owned(k) && !(k in want));
+  if (existing !== undefined && stale.length === 0 && specUpToDate(existing, desired.object)) return false;
+  let written = await reader.kube.apply(desired.object);
+  if (stale.length > 0) {
+    const removal = { metadata: { annotations: Object.fromEntries(stale.map((k) => [k, null])) } };
+    written = await reader.kube.mergePatch(desired.type, written.metadata, removal);
+  }
   reader.wrote(desired.type, existing, written);
   ctx.log.info(`${desired.type.kind} ${existing === undefined ? 'created' : 'updated'}`, {
     object: desired.object.metadata.name,
@@ -180,6 +201,8 @@ export interface RoutingObjectFlavor {
   desired(ctx: Ctx, canary: Canary, weights: Weights): Promise<KubeObject>;
   /** The weights the routing object carries; an OperatorError when it carries none. */
   weights(canary: Canary, obj: KubeObject): Weights;
+  /** See {@link DesiredObject.ownedAnnotation}. */
+  readonly ownedAnnotation?: (key: string) => boolean;
   /** Reverts what the router changed (revertOnDeletion); nothing when absent. */
   finalize?(ctx: Ctx, canary: Canary): Promise<void>;
 }
@@ -255,6 +278,7 @@ export class RoutingObjectRouter implements Router {
       object: desired,
       type: this.#flavor.type,
       fields: { primary: weights.primary, canary: weights.canary },
+      ...(this.#flavor.ownedAnnotation === undefined ? {} : { ownedAnnotation: this.#flavor.ownedAnnotation }),
     });
   }
 }
@@ -267,6 +291,8 @@ export interface CanaryIngressFlavor {
   build(canary: Canary, source: KubeObject, weights: Weights): Ingress;
   /** The weights the canary Ingress carries; an OperatorError when it carries none. */
   weights(canary: Canary, canaryIngress: KubeObject): Weights;
+  /** See {@link DesiredObject.ownedAnnotation}. */
+  readonly ownedAnnotation?: (key: string) => boolean;
 }
 
 /**
@@ -293,6 +319,7 @@ export class CanaryIngressRouter extends RoutingObjectRouter {
           return flavor.build(canary, source, weights);
         },
         weights: (canary, obj) => flavor.weights(canary, obj),
+        ...(flavor.ownedAnnotation === undefined ? {} : { ownedAnnotation: flavor.ownedAnnotation }),
         finalize: async (ctx, canary) => {
           const k = key(canary);
           await reader.kube.delete(Resources.ingress, k);

@@ -213,6 +213,7 @@ export class IngressRouter extends CanaryIngressRouter {
         capabilities,
         build: (canary, source, weights) => buildNginxCanaryIngress(canary, source, weights, prefix),
         weights: (canary, obj) => nginxWeights(canary, obj, prefix),
+        ownedAnnotation: (k) => k.startsWith(`${prefix}/canary`),
       },
       options,
     );

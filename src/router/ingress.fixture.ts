@@ -1,0 +1,77 @@
+/** Test builders shared by the ingress router tests (contour, gloo, nginx, skipper). */
+import { expect } from 'vitest';
+import type { Canary } from '../apis/flagger/v1beta1/types.ts';
+import type { Ctx } from '../core/context.ts';
+import type { FakeKube } from '../kube/fake.ts';
+import type { KubeObject, ResourceType } from '../kube/objects.ts';
+import { NS } from './router.fixture.ts';
+import type { Router } from './router.ts';
+
+/** The Flux opt-out annotations every routing object carries. */
+export const toolkit = {
+  'kustomize.toolkit.fluxcd.io/reconcile': 'disabled',
+  'helm.toolkit.fluxcd.io/driftDetection': 'disabled',
+};
+
+/** `canary` with `spec.ingressRef` to the Ingress `name`. */
+export function withIngressRef(canary: Canary, name = 'podinfo'): Canary {
+  return {
+    ...canary,
+    spec: { ...canary.spec, ingressRef: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name } },
+  };
+}
+
+/** The user's Ingress of Flagger's router tests (`newTestIngress`): host app.example.com, `/` → podinfo:9898. */
+export function podinfoIngress(annotations: Record<string, string> = {}): KubeObject {
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'Ingress',
+    metadata: {
+      name: 'podinfo',
+      namespace: NS,
+      labels: { app: 'podinfo', 'kustomize.toolkit.fluxcd.io/name': 'apps' },
+      annotations: {
+        'kubernetes.io/ingress.class': 'nginx',
+        'kustomize.toolkit.fluxcd.io/checksum': '0a40893bfdc545d62125bd3e74eeb2ebaa7097c2',
+        'kubectl.kubernetes.io/last-applied-configuration': '{}',
+        ...annotations,
+      },
+    },
+    spec: {
+      rules: [
+        {
+          host: 'app.example.com',
+          http: {
+            paths: [
+              { path: '/', pathType: 'Prefix', backend: { service: { name: 'podinfo', port: { number: 9898 } } } },
+              { path: '/other', pathType: 'Prefix', backend: { service: { name: 'other', port: { number: 80 } } } },
+            ],
+          },
+        },
+      ],
+    },
+  };
+}
+
+/** The stored object, or a test failure. */
+export function stored(kube: FakeKube, type: ResourceType, name: string): KubeObject {
+  const obj = kube.peek(type, { namespace: NS, name });
+  if (obj === undefined) throw new Error(`${type.kind} ${name} missing`);
+  return obj;
+}
+
+/**
+ * The property every router must have: for each weight 0..100, setRoutes then getRoutes returns
+ * it, and a second setRoutes with the same weights writes nothing.
+ */
+export async function expectWeightsRoundTrip(kube: FakeKube, router: Router, canary: Canary, ctx: Ctx): Promise<void> {
+  await router.reconcile(ctx, canary);
+  for (let w = 0; w <= 100; w++) {
+    const weights = { primary: 100 - w, canary: w, mirrored: false };
+    await router.setRoutes(ctx, canary, weights);
+    expect(await router.getRoutes(ctx, canary)).toEqual(weights);
+    kube.clearActions();
+    await router.setRoutes(ctx, canary, weights);
+    expect(kube.writes()).toEqual([]);
+  }
+}
