@@ -5,7 +5,8 @@
  * observer's `envoy_cluster_name` pattern finds them), and a RouteTable `<apex>`
  * (`gateway.solo.io/v1`) whose route splits traffic between them by weight. The Upstreams copy the
  * settings of `spec.upstreamRef` (load balancing, TLS, circuit breakers, …) when set; their labels
- * are that Upstream's `spec.labels` filtered by `-include-label-prefix`.
+ * are that Upstream's labels filtered by `-include-label-prefix` (Flagger reads `spec.labels`, a
+ * field the Gloo CRD prunes, so its Upstreams never get any).
  *
  * A/B (`analysis.match`): the weighted route has one matcher per match entry (headers, query
  * parameters), followed by a default route sending everything else to the primary. Differences
@@ -162,10 +163,6 @@ export function buildUpstream(
   const selector = Object.fromEntries(
     Object.entries(rawSelector).filter((e): e is [string, string] => typeof e[1] === 'string'),
   );
-  const rawLabels = isRecord(configSpec['labels']) ? configSpec['labels'] : {};
-  const labels = Object.fromEntries(
-    Object.entries(rawLabels).filter((e): e is [string, string] => typeof e[1] === 'string'),
-  );
   const spec: UpstreamSpec = {
     ...copied,
     kube: {
@@ -181,7 +178,7 @@ export function buildUpstream(
     metadata: {
       name: input.name,
       namespace,
-      labels: includeLabelsByPrefix(labels, input.includeLabelPrefix),
+      labels: includeLabelsByPrefix(input.config?.metadata.labels, input.includeLabelPrefix),
       ownerReferences: [controllerRef(canary)],
     },
     spec,

@@ -4,8 +4,18 @@ import type { Canary } from '../apis/flagger/v1beta1/types.ts';
 import type { Ctx } from '../core/context.ts';
 import type { FakeKube } from '../kube/fake.ts';
 import type { KubeObject, ResourceType } from '../kube/objects.ts';
-import { NS } from './router.fixture.ts';
+import { CANARY_UID, NS } from './router.fixture.ts';
 import type { Router } from './router.ts';
+
+/** The controller reference to the podinfo Canary that every routing object carries. */
+export const ownerRef = {
+  apiVersion: 'flagger.app/v1beta1',
+  kind: 'Canary',
+  name: 'podinfo',
+  uid: CANARY_UID,
+  controller: true,
+  blockOwnerDeletion: true,
+};
 
 /** The Flux opt-out annotations every routing object carries. */
 export const toolkit = {

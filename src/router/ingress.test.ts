@@ -4,18 +4,16 @@ import { InvalidCanaryError, OperatorError, UnsupportedError } from '../core/err
 import { FakeKube } from '../kube/fake.ts';
 import type { KubeObject } from '../kube/objects.ts';
 import { Resources } from '../kube/resources.ts';
-import { expectWeightsRoundTrip, podinfoIngress, stored, toolkit, withIngressRef } from './ingress.fixture.ts';
+import {
+  expectWeightsRoundTrip,
+  ownerRef,
+  podinfoIngress,
+  stored,
+  toolkit,
+  withIngressRef,
+} from './ingress.fixture.ts';
 import { buildNginxCanaryIngress, IngressRouter } from './ingress.ts';
-import { abAnalysis, blueGreenAnalysis, CANARY_UID, NS, RecordingLogger, newCanary, newCtx } from './router.fixture.ts';
-
-const ownerRef = {
-  apiVersion: 'flagger.app/v1beta1',
-  kind: 'Canary',
-  name: 'podinfo',
-  uid: CANARY_UID,
-  controller: true,
-  blockOwnerDeletion: true,
-};
+import { abAnalysis, blueGreenAnalysis, NS, RecordingLogger, newCanary, newCtx } from './router.fixture.ts';
 
 function setup(o: { analysis?: CanaryAnalysis; prefix?: string; source?: KubeObject } = {}) {
   const kube = new FakeKube([o.source ?? podinfoIngress()]);

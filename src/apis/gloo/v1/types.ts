@@ -13,10 +13,10 @@ export const ROUTE_TABLE_KIND = 'RouteTable';
 
 /**
  * The Upstream settings copied from the `upstreamRef` Upstream (Flagger
- * `getGlooUpstreamKubeService`), by their JSON names.
+ * `getGlooUpstreamKubeService`), by their JSON names. Flagger also copies `labels` into the spec,
+ * a field the Gloo CRD does not have (the API server prunes it); Fledge puts them on the metadata.
  */
 export const upstreamConfigFields = [
-  'labels',
   'sslConfig',
   'circuitBreakers',
   'connectionConfig',
