@@ -1,10 +1,11 @@
 /** Test builders shared by the ingress router tests (contour, gloo, nginx, skipper). */
 import { expect } from 'vitest';
-import type { Canary } from '../apis/flagger/v1beta1/types.ts';
+import type { Canary, CanaryAnalysis } from '../apis/flagger/v1beta1/types.ts';
 import type { Ctx } from '../core/context.ts';
+import { UnsupportedError } from '../core/errors.ts';
 import type { FakeKube } from '../kube/fake.ts';
 import type { KubeObject, ResourceType } from '../kube/objects.ts';
-import { CANARY_UID, NS } from './router.fixture.ts';
+import { blueGreenAnalysis, CANARY_UID, NS } from './router.fixture.ts';
 import type { Router } from './router.ts';
 
 /** The controller reference to the podinfo Canary that every routing object carries. */
@@ -84,4 +85,24 @@ export async function expectWeightsRoundTrip(kube: FakeKube, router: Router, can
     await router.setRoutes(ctx, canary, weights);
     expect(kube.writes()).toEqual([]);
   }
+}
+
+/** Analyses that no ingress router supports, by name: mirroring and session affinity. */
+export const mirrorOrAffinity: readonly (readonly [string, CanaryAnalysis])[] = [
+  ['mirroring', { ...blueGreenAnalysis, mirror: true }],
+  ['session affinity', { ...blueGreenAnalysis, sessionAffinity: { cookieName: 'flagger-cookie' } }],
+];
+
+/** reconcile and setRoutes both throw an UnsupportedError, and nothing is written. */
+export async function expectRefusedBeforeWriting(s: {
+  readonly kube: FakeKube;
+  readonly router: Router;
+  readonly canary: Canary;
+  readonly ctx: Ctx;
+}): Promise<void> {
+  await expect(s.router.reconcile(s.ctx, s.canary)).rejects.toThrow(UnsupportedError);
+  await expect(s.router.setRoutes(s.ctx, s.canary, { primary: 50, canary: 50, mirrored: false })).rejects.toThrow(
+    UnsupportedError,
+  );
+  expect(s.kube.writes()).toEqual([]);
 }

@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { CanaryAnalysis } from '../apis/flagger/v1beta1/types.ts';
-import { InvalidCanaryError, OperatorError, UnsupportedError } from '../core/errors.ts';
+import { InvalidCanaryError, OperatorError } from '../core/errors.ts';
 import { FakeKube } from '../kube/fake.ts';
 import type { KubeObject } from '../kube/objects.ts';
 import { Resources } from '../kube/resources.ts';
 import {
+  expectRefusedBeforeWriting,
   expectWeightsRoundTrip,
+  mirrorOrAffinity,
   ownerRef,
   podinfoIngress,
   stored,
@@ -13,7 +15,7 @@ import {
   withIngressRef,
 } from './ingress.fixture.ts';
 import { buildNginxCanaryIngress, IngressRouter } from './ingress.ts';
-import { abAnalysis, blueGreenAnalysis, NS, RecordingLogger, newCanary, newCtx } from './router.fixture.ts';
+import { abAnalysis, NS, RecordingLogger, newCanary, newCtx } from './router.fixture.ts';
 
 function setup(o: { analysis?: CanaryAnalysis; prefix?: string; source?: KubeObject } = {}) {
   const kube = new FakeKube([o.source ?? podinfoIngress()]);
@@ -173,20 +175,17 @@ describe('IngressRouter', () => {
     });
   });
 
-  for (const [name, analysis] of [
+  const refused: readonly (readonly [string, CanaryAnalysis])[] = [
     ['two headers in one entry (NGINX would OR them)', ab({ a: { exact: '1' }, b: { exact: '2' } })],
     ['a prefix header match', ab({ a: { prefix: '1' } })],
     ['two different headers', abAnalysis([{ headers: { a: { exact: '1' } } }, { headers: { b: { exact: '2' } } }])],
     ['query parameters', abAnalysis([{ queryParams: { a: { exact: '1' } } }])],
     ['source labels', abAnalysis([{ headers: { a: { exact: '1' } }, sourceLabels: { app: 'x' } }])],
-    ['session affinity', { ...blueGreenAnalysis, sessionAffinity: { cookieName: 'flagger-cookie' } }],
-    ['mirroring', { ...blueGreenAnalysis, mirror: true }],
-  ] as const) {
-    it(`refuses ${name} with an UnsupportedError before writing`, async () => {
-      const { kube, router, canary, ctx } = setup({ analysis });
-      await expect(router.reconcile(ctx, canary)).rejects.toThrow(UnsupportedError);
-      expect(kube.writes()).toEqual([]);
-    });
+    ...mirrorOrAffinity,
+  ];
+  for (const [name, analysis] of refused) {
+    it(`refuses ${name} with an UnsupportedError before writing`, () =>
+      expectRefusedBeforeWriting(setup({ analysis })));
   }
 
   it('refuses a canary without ingressRef or without an <apex> backend (InvalidCanaryError)', async () => {

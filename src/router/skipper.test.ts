@@ -1,18 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import type { CanaryAnalysis } from '../apis/flagger/v1beta1/types.ts';
-import { InvalidCanaryError, OperatorError, UnsupportedError } from '../core/errors.ts';
+import { InvalidCanaryError, OperatorError } from '../core/errors.ts';
 import { FakeKube } from '../kube/fake.ts';
 import type { KubeObject } from '../kube/objects.ts';
 import { Resources } from '../kube/resources.ts';
 import {
+  expectRefusedBeforeWriting,
   expectWeightsRoundTrip,
+  mirrorOrAffinity,
   ownerRef,
   podinfoIngress,
   stored,
   toolkit,
   withIngressRef,
 } from './ingress.fixture.ts';
-import { abAnalysis, blueGreenAnalysis, NS, newCanary, newCtx } from './router.fixture.ts';
+import { abAnalysis, NS, newCanary, newCtx } from './router.fixture.ts';
 import { buildSkipperCanaryIngress, insertPredicate, SkipperRouter } from './skipper.ts';
 
 function setup(o: { analysis?: CanaryAnalysis; source?: KubeObject } = {}) {
@@ -149,19 +151,13 @@ describe('SkipperRouter', () => {
     });
   });
 
-  for (const [name, analysis] of [
+  const refused: readonly (readonly [string, CanaryAnalysis])[] = [
     ['A/B matches', abAnalysis([{ headers: { 'x-user-type': { exact: 'test' } } }])],
-    ['mirroring', { ...blueGreenAnalysis, mirror: true }],
-    ['session affinity', { ...blueGreenAnalysis, sessionAffinity: { cookieName: 'flagger-cookie' } }],
-  ] as const) {
-    it(`refuses ${name} with an UnsupportedError before writing`, async () => {
-      const { kube, router, canary, ctx } = setup({ analysis });
-      await expect(router.reconcile(ctx, canary)).rejects.toThrow(UnsupportedError);
-      await expect(router.setRoutes(ctx, canary, { primary: 50, canary: 50, mirrored: false })).rejects.toThrow(
-        UnsupportedError,
-      );
-      expect(kube.writes()).toEqual([]);
-    });
+    ...mirrorOrAffinity,
+  ];
+  for (const [name, analysis] of refused) {
+    it(`refuses ${name} with an UnsupportedError before writing`, () =>
+      expectRefusedBeforeWriting(setup({ analysis })));
   }
 
   it('refuses a user Ingress without an <apex> backend (Flagger never does)', async () => {
