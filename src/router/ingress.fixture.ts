@@ -33,13 +33,13 @@ export function withIngressRef(canary: Canary, name = 'podinfo'): Canary {
 }
 
 /** The user's Ingress of Flagger's router tests (`newTestIngress`): host app.example.com, `/` → podinfo:9898. */
-export function podinfoIngress(annotations: Record<string, string> = {}): KubeObject {
+export function podinfoIngress(annotations: Record<string, string> = {}, namespace = NS): KubeObject {
   return {
     apiVersion: 'networking.k8s.io/v1',
     kind: 'Ingress',
     metadata: {
       name: 'podinfo',
-      namespace: NS,
+      namespace,
       labels: { app: 'podinfo', 'kustomize.toolkit.fluxcd.io/name': 'apps' },
       annotations: {
         'kubernetes.io/ingress.class': 'nginx',
