@@ -198,6 +198,13 @@ describe('IngressRouter', () => {
     );
   });
 
+  it('reports a malformed user Ingress as an OperatorError naming it, never a crash', async () => {
+    for (const spec of [{ rules: 'x' }, { rules: [{ http: { paths: [{ backend: {} }] } }] }, 'x']) {
+      const { router, canary, ctx } = setup({ source: { ...podinfoIngress(), spec } });
+      await expect(router.reconcile(ctx, canary)).rejects.toThrow(/Ingress test\/podinfo: malformed/);
+    }
+  });
+
   it("waits (retriable OperatorError) while the user's Ingress does not exist", async () => {
     const kube = new FakeKube();
     const router = new IngressRouter({ kube });
