@@ -147,7 +147,12 @@ async function startOperator(config: Config, log: Logger, kube: ApiKubeClient, v
     configTracking: config.enableConfigTracking,
     log,
   });
-  const router = routerFactory({ kube });
+  const router = routerFactory({
+    kube,
+    ingressClass: config.ingressClass,
+    ingressAnnotationsPrefix: config.ingressAnnotationsPrefix,
+    includeLabelPrefix: config.includeLabelPrefix,
+  });
   const services = serviceRouterFactory({ kube, metadata: (ctx, canary) => target(canary).metadata(ctx, canary) });
   if (!routes(config.meshProvider)) {
     log.warn(

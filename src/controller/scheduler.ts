@@ -567,7 +567,7 @@ export class Scheduler {
         }
       }
       let next: Weights;
-      if (analysis.mirror && weights.canary === 0) {
+      if (p.router.capabilities.mirroring && analysis.mirror && weights.canary === 0) {
         // One mirrored step first: the canary sees copies of requests before it serves any.
         next = weights.mirrored
           ? { primary: TOTAL_WEIGHT - step, canary: step, mirrored: false }

@@ -66,4 +66,8 @@ export const Resources = {
     plural: 'trafficsplits',
     namespaced: true,
   },
+  ingress: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', plural: 'ingresses', namespaced: true },
+  httpProxy: { apiVersion: 'projectcontour.io/v1', kind: 'HTTPProxy', plural: 'httpproxies', namespaced: true },
+  glooUpstream: { apiVersion: 'gloo.solo.io/v1', kind: 'Upstream', plural: 'upstreams', namespaced: true },
+  glooRouteTable: { apiVersion: 'gateway.solo.io/v1', kind: 'RouteTable', plural: 'routetables', namespaced: true },
 } as const satisfies Record<string, ResourceType>;

@@ -7,6 +7,10 @@ import { GatewayApiRouter } from './gateway-api.ts';
 import { IstioRouter } from './istio.ts';
 import { KubernetesServiceRouter, NopServiceRouter } from './kubernetes-services.ts';
 import { NopRouter } from './nop.ts';
+import { ContourRouter } from './contour.ts';
+import { GlooRouter } from './gloo.ts';
+import { IngressRouter } from './ingress.ts';
+import { SkipperRouter } from './skipper.ts';
 import { newCanary, podinfoMetadata } from './router.fixture.ts';
 import { SmiRouter } from './smi.ts';
 
@@ -20,6 +24,10 @@ const implemented: Readonly<Record<string, new (...args: never[]) => unknown>> =
   'smi:v1alpha1': SmiRouter,
   'smi:v1alpha2': SmiRouter,
   'smi:v1alpha3': SmiRouter,
+  contour: ContourRouter,
+  gloo: GlooRouter,
+  nginx: IngressRouter,
+  skipper: SkipperRouter,
 };
 
 describe('routerFactory', () => {

@@ -11,17 +11,27 @@ import type { KubeClient } from '../kube/port.ts';
 import type { ResourceType } from '../kube/objects.ts';
 import { Resources } from '../kube/resources.ts';
 import { meshProviderOf } from '../apis/flagger/v1beta1/providers.ts';
+import { ContourRouter } from './contour.ts';
 import { GatewayApiRouter, gatewayApiVersions } from './gateway-api.ts';
+import { GlooRouter } from './gloo.ts';
+import { IngressRouter } from './ingress.ts';
 import { IstioRouter } from './istio.ts';
 import { KubernetesServiceRouter, NopServiceRouter } from './kubernetes-services.ts';
 import { NopRouter } from './nop.ts';
 import type { Router, ServiceRouter } from './router.ts';
+import { SkipperRouter } from './skipper.ts';
 import { smiRouter } from './smi.ts';
 import { CachedReader } from './util.ts';
 
 /** What the routers need from the operator. */
 export interface RouterDeps {
   readonly kube: KubeClient;
+  /** `-ingress-class`: `spec.ingressClassName` of Contour HTTPProxies. */
+  readonly ingressClass?: string;
+  /** `-ingress-annotations-prefix`: the NGINX canary annotations' prefix. */
+  readonly ingressAnnotationsPrefix?: string;
+  /** `-include-label-prefix`: labels copied onto Gloo Upstreams. */
+  readonly includeLabelPrefix?: readonly string[];
 }
 
 /** What the Service routers need: the cluster and the target's selector label and ports. */
@@ -49,7 +59,10 @@ const meshRouters = {
   apisix: UNSUPPORTED,
   appmesh: UNSUPPORTED,
   'appmesh:v1beta2': UNSUPPORTED,
-  contour: UNSUPPORTED,
+  contour: {
+    writes: [Resources.httpProxy],
+    build: (d) => new ContourRouter({ kube: d.kube, reader: d.reader, ingressClass: d.ingressClass }),
+  },
   'gatewayapi:v1': {
     writes: [Resources.httpRoute],
     build: (d) => new GatewayApiRouter({ kube: d.kube, reader: d.reader }),
@@ -58,7 +71,10 @@ const meshRouters = {
     writes: [Resources.httpRouteV1beta1],
     build: (d) => new GatewayApiRouter({ kube: d.kube, reader: d.reader, version: gatewayApiVersions.v1beta1 }),
   },
-  gloo: UNSUPPORTED,
+  gloo: {
+    writes: [Resources.glooUpstream, Resources.glooRouteTable],
+    build: (d) => new GlooRouter({ kube: d.kube, reader: d.reader, includeLabelPrefix: d.includeLabelPrefix }),
+  },
   istio: {
     writes: [Resources.destinationRule, Resources.virtualService],
     build: (d) => new IstioRouter({ kube: d.kube, reader: d.reader }),
@@ -70,12 +86,15 @@ const meshRouters = {
     writes: [Resources.trafficSplitV1alpha1],
     build: smiRouter,
   },
-  nginx: UNSUPPORTED,
+  nginx: {
+    writes: [Resources.ingress],
+    build: (d) => new IngressRouter({ kube: d.kube, reader: d.reader, annotationsPrefix: d.ingressAnnotationsPrefix }),
+  },
   osm: {
     writes: [Resources.trafficSplitV1alpha2],
     build: smiRouter,
   },
-  skipper: UNSUPPORTED,
+  skipper: { writes: [Resources.ingress], build: (d) => new SkipperRouter({ kube: d.kube, reader: d.reader }) },
   'smi:v1alpha1': {
     writes: [Resources.trafficSplitV1alpha1],
     build: smiRouter,

@@ -104,13 +104,20 @@ describe('buildTrafficSplit', () => {
 
   it.each([
     ['A/B testing (analysis.match)', { analysis: abAnalysis([{ headers: { 'x-canary': { exact: 'insider' } } }]) }],
-    ['traffic mirroring (analysis.mirror)', { analysis: { ...blueGreenAnalysis, mirror: true } }],
-    ['analysis.sessionAffinity', { analysis: { ...blueGreenAnalysis, sessionAffinity: { cookieName: 'c' } } }],
   ] as const)('refuses %s', (what, options) => {
     const build = () => buildTrafficSplit(canary(options), INITIAL_WEIGHTS, smiFlavour('linkerd'));
     expect(build).toThrow(UnsupportedError);
     expect(build).toThrow(`${what} is not supported by provider "linkerd"`);
   });
+});
+
+it.each([
+  ['analysis.mirror', { analysis: { ...blueGreenAnalysis, mirror: true } }],
+  ['analysis.sessionAffinity', { analysis: { ...blueGreenAnalysis, sessionAffinity: { cookieName: 'c' } } }],
+] as const)('ignores %s as Flagger does: the TrafficSplit carries the weights only', (_, options) => {
+  const split = buildTrafficSplit(canary(options), { primary: 60, canary: 40, mirrored: true }, smiFlavour('linkerd'));
+  expect(JSON.stringify(split.spec)).not.toContain('mirror');
+  expect(split.spec.backends.map((b) => b.weight)).toEqual(['40', '60']);
 });
 
 describe('SmiRouter', () => {

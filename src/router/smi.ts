@@ -40,7 +40,11 @@ export const trafficSplitTypes: Readonly<Record<SmiVersion, ResourceType>> = {
   v1alpha3: Resources.trafficSplitV1alpha3,
 };
 
-/** Refuses what a TrafficSplit can't do, naming the provider (Flagger ignores these silently). */
+/**
+ * Refuses A/B matches, naming the provider: Flagger would run the A/B iterations with all traffic on
+ * the canary. Mirroring and session affinity are ignored, as Flagger does (the scheduler names them
+ * in its ignored-fields Event).
+ */
 function checkSupported(canary: Canary, provider: string): void {
   const analysis = analysisOf(canary);
   const refuse = (what: string): never => {
@@ -49,8 +53,6 @@ function checkSupported(canary: Canary, provider: string): void {
     );
   };
   if ((analysis?.match ?? []).length > 0) refuse('A/B testing (analysis.match)');
-  if (analysis?.mirror === true) refuse('traffic mirroring (analysis.mirror)');
-  if (analysis?.sessionAffinity !== undefined) refuse('analysis.sessionAffinity');
 }
 
 /** What distinguishes the SMI routers: the version written and Flagger's target mesh. */

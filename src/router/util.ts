@@ -60,23 +60,27 @@ export function isSubset(
 }
 
 /**
- * The `metadata.labels` / `metadata.annotations` keys that Fledge's server-side applies own, read
+ * The keys of the object at `path` (e.g. `['spec']`) that Fledge's server-side applies own, read
  * from `metadata.managedFields` (empty when the object carries none, e.g. in FakeKube).
  */
-export function appliedMetadataKeys(obj: KubeObject, field: 'labels' | 'annotations'): ReadonlySet<string> {
+export function appliedKeys(obj: KubeObject, path: readonly string[]): ReadonlySet<string> {
   const keys = new Set<string>();
   const meta: unknown = obj.metadata;
   const entries = isRecord(meta) ? meta['managedFields'] : undefined;
   if (!Array.isArray(entries)) return keys;
   for (const entry of entries) {
     if (!isRecord(entry) || entry['manager'] !== FIELD_MANAGER || entry['operation'] !== 'Apply') continue;
-    const fields = entry['fieldsV1'];
-    const metadata = isRecord(fields) ? fields['f:metadata'] : undefined;
-    const owned = isRecord(metadata) ? metadata[`f:${field}`] : undefined;
+    let owned: unknown = entry['fieldsV1'];
+    for (const p of path) owned = isRecord(owned) ? owned[`f:${p}`] : undefined;
     if (!isRecord(owned)) continue;
     for (const k of Object.keys(owned)) if (k.startsWith('f:')) keys.add(k.slice(2));
   }
   return keys;
+}
+
+/** The `metadata.labels` / `metadata.annotations` keys that Fledge's server-side applies own. */
+export function appliedMetadataKeys(obj: KubeObject, field: 'labels' | 'annotations'): ReadonlySet<string> {
+  return appliedKeys(obj, ['metadata', field]);
 }
 
 /** The labels and annotations (and owner) Fledge wants on an object it applies. */
