@@ -184,7 +184,7 @@ async function startOperator(config: Config, log: Logger, kube: ApiKubeClient, v
       threadiness: config.threadiness,
       controlLoopIntervalMs: config.controlLoopIntervalMs,
       minAnalysisIntervalMs: config.minAnalysisIntervalMs,
-      configTracking: config.enableConfigTracking,
+      targets: target,
       clock,
       setCanaryTotal: (ns, n) => recorder.setTotal(ns, n),
       onCanaryDeleted: (obj) => {

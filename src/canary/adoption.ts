@@ -75,7 +75,7 @@ export type PrimaryComparison = { readonly same: true } | { readonly same: false
 export function comparePrimary(input: PrimaryComparisonInput): PrimaryComparison {
   const { target, primary } = input;
   if (primary === undefined)
-    return { same: false, reason: `Deployment ${primaryName(target.metadata.name)} not found` };
+    return { same: false, reason: `${target.kind ?? 'workload'} ${primaryName(target.metadata.name)} not found` };
   const copied = copiedConfigs(target, primary);
   const rewritten = new Set([...input.trackedKeys, ...copied.map((c) => configKey(c.kind, c.name))]);
   const want = normalTemplate(podTemplateOf(target), input, rewritten);

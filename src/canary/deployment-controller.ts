@@ -10,11 +10,12 @@ import {
   progressDeadlineSeconds,
   serviceTargetPort,
 } from '../apis/flagger/v1beta1/defaults.ts';
+import { readWorkload } from '../apis/apps/v1/read.ts';
 import type { Canary } from '../apis/flagger/v1beta1/types.ts';
 import { FLAGGER_ID_ANNOTATION } from '../apis/flagger/v1beta1/types.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Ctx } from '../core/context.ts';
-import { InvalidCanaryError, UnsupportedError } from '../core/errors.ts';
+import { UnsupportedError } from '../core/errors.ts';
 import type { Logger } from '../log/logger.ts';
 import { NotFoundError } from '../kube/errors.ts';
 import type { KubeObject } from '../kube/objects.ts';
@@ -27,19 +28,19 @@ import { fenceOf, memoFrozen, revisionHash } from './hash.ts';
 import { HpaReconciler } from './hpa.ts';
 import { buildPrimaryDeployment, flaggerIdFor } from './primary-deployment.ts';
 import { canaryReadiness, parseTime, primaryReadiness } from './readiness.ts';
-import type { Readiness, Revision, TargetController, TargetMetadata } from './target.ts';
+import type { Dependency, Readiness, Revision, TargetController, TargetMetadata } from './target.ts';
 import {
   asArray,
   asNumber,
   asRecord,
   asString,
-  asStringMap,
   dotted,
   parseIncludeLabelPrefix,
   podSpecOf,
   podTemplateOf,
   primaryName,
 } from './util.ts';
+import { type Selector, selectorOf, workloadDependencies } from './workloads.ts';
 
 /** Flagger's `-selector-labels` default. */
 export const DEFAULT_SELECTOR_LABELS: readonly string[] = ['app', 'name', 'app.kubernetes.io/name'];
@@ -58,12 +59,6 @@ export interface DeploymentControllerOptions {
   /** `-enable-config-tracking` (default true). */
   readonly configTracking?: boolean;
   readonly log?: Logger;
-}
-
-/** The selector label of a workload. */
-interface Selector {
-  readonly labelKey: string;
-  readonly labelValue: string;
 }
 
 function replicasOf(obj: KubeObject | undefined): number | undefined {
@@ -103,13 +98,15 @@ export class DeploymentController implements TargetController {
   readonly #includeLabelPrefix: readonly string[];
   readonly #tracker: ConfigTracker;
   readonly #hpa: HpaReconciler;
+  readonly #configTracking: boolean;
 
   constructor(options: DeploymentControllerOptions) {
     this.#kube = options.kube;
     this.#clock = options.clock;
     this.#selectorLabels = options.selectorLabels ?? DEFAULT_SELECTOR_LABELS;
     this.#includeLabelPrefix = parseIncludeLabelPrefix(options.includeLabelPrefix);
-    this.#tracker = new ConfigTracker({ kube: options.kube, enabled: options.configTracking ?? true });
+    this.#configTracking = options.configTracking ?? true;
+    this.#tracker = new ConfigTracker({ kube: options.kube, enabled: this.#configTracking });
     this.#hpa = new HpaReconciler({ kube: options.kube });
     options.log?.debug('deployment controller configured', {
       selectorLabels: this.#selectorLabels,
@@ -123,6 +120,16 @@ export class DeploymentController implements TargetController {
     const { labelKey, labelValue } = this.#selector(target);
     const ports = canary.spec.service?.portDiscovery === true ? discoverPorts(canary, podSpecOf(target)) : {};
     return { labelKey, labelValue, ports };
+  }
+
+  /** The Deployment (its pod template), the configs it uses and its HPA (spec). */
+  dependencies(canary: Canary): readonly Dependency[] {
+    return workloadDependencies(this.#kube, canary, {
+      type: Resources.deployment,
+      fingerprint: (deployment) => readWorkload(deployment).template,
+      configTracking: this.#configTracking,
+      autoscaler: true,
+    });
   }
 
   revision(ctx: Ctx, canary: Canary): Revision {
@@ -346,13 +353,6 @@ export class DeploymentController implements TargetController {
 
   /** The first configured selector label present in `spec.selector.matchLabels` (Flagger `getSelectorLabel`). */
   #selector(target: KubeObject): Selector {
-    const matchLabels = asStringMap(asRecord(asRecord(target['spec'])?.['selector'])?.['matchLabels']);
-    for (const labelKey of this.#selectorLabels) {
-      const labelValue = matchLabels[labelKey];
-      if (labelValue !== undefined) return { labelKey, labelValue };
-    }
-    throw new InvalidCanaryError(
-      `Deployment ${dotted(target.metadata.name, target.metadata.namespace)} spec.selector.matchLabels must contain one of [${this.#selectorLabels.join(' ')}]`,
-    );
+    return selectorOf(target, this.#selectorLabels);
   }
 }

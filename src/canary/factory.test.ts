@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { TargetRef } from '../apis/flagger/v1beta1/types.ts';
 import { UnsupportedError } from '../core/errors.ts';
 import { FakeKube } from '../kube/fake.ts';
+import { DaemonSetController } from './daemonset-controller.ts';
 import { DeploymentController } from './deployment-controller.ts';
 import { targetFactory } from './factory.ts';
 import { ManualClock, newCanary } from './fixtures.fixture.ts';
@@ -18,8 +19,14 @@ describe('targetFactory', () => {
     expect(b).toBe(a);
   });
 
+  it('returns one DaemonSetController for every DaemonSet target', () => {
+    const a = factory(canaryFor({ apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'a' }));
+    const b = factory(canaryFor({ apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'b' }));
+    expect(a).toBeInstanceOf(DaemonSetController);
+    expect(b).toBe(a);
+  });
+
   it.each<[TargetRef, string]>([
-    [{ apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'ds' }, 'DaemonSet targets are not supported yet'],
     [{ apiVersion: 'v1', kind: 'Service', name: 'svc' }, 'Service targets are not supported yet'],
     [
       { apiVersion: 'serving.knative.dev/v1', kind: 'Service', name: 'ks' },

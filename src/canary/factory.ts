@@ -4,8 +4,9 @@
  * an UnsupportedError.
  */
 import { isKnativeTarget } from '../apis/flagger/v1beta1/defaults.ts';
-import type { Canary, TargetKind } from '../apis/flagger/v1beta1/types.ts';
+import { type Canary, type TargetKind, isTargetKind } from '../apis/flagger/v1beta1/types.ts';
 import { InvalidCanaryError, UnsupportedError } from '../core/errors.ts';
+import { DaemonSetController } from './daemonset-controller.ts';
 import { DeploymentController, type DeploymentControllerOptions } from './deployment-controller.ts';
 import type { TargetController } from './target.ts';
 
@@ -13,29 +14,27 @@ import type { TargetController } from './target.ts';
 export type TargetFactoryDeps = DeploymentControllerOptions;
 
 /**
- * Returns `canary → TargetController`. The Deployment controller is stateless per Canary, so one
- * instance serves all of them. Throws UnsupportedError for DaemonSet, Service and Knative targets,
+ * Returns `canary → TargetController`. Controllers are stateless per Canary, so one instance per
+ * kind serves all of them. Throws UnsupportedError for Service and Knative targets,
  * InvalidCanaryError for a kind outside the CRD enum.
  */
 export function targetFactory(deps: TargetFactoryDeps): (canary: Canary) => TargetController {
   const deployment = new DeploymentController(deps);
+  const daemonSet = new DaemonSetController(deps);
+  const controllers = {
+    Deployment: () => deployment,
+    DaemonSet: () => daemonSet,
+    Service: (canary) => {
+      throw new UnsupportedError(
+        isKnativeTarget(canary)
+          ? 'Knative Service targets are not supported yet'
+          : 'Service targets are not supported yet',
+      );
+    },
+  } satisfies Record<TargetKind, (canary: Canary) => TargetController>;
   return (canary) => {
-    const kind: TargetKind = canary.spec.targetRef.kind;
-    switch (kind) {
-      case 'Deployment':
-        return deployment;
-      case 'DaemonSet':
-        throw new UnsupportedError('DaemonSet targets are not supported yet');
-      case 'Service':
-        throw new UnsupportedError(
-          isKnativeTarget(canary)
-            ? 'Knative Service targets are not supported yet'
-            : 'Service targets are not supported yet',
-        );
-      default: {
-        const unknown: never = kind;
-        throw new InvalidCanaryError(`unknown target kind "${String(unknown)}"`);
-      }
-    }
+    const kind: string = canary.spec.targetRef.kind;
+    if (!isTargetKind(kind)) throw new InvalidCanaryError(`unknown target kind "${kind}"`);
+    return controllers[kind](canary);
   };
 }

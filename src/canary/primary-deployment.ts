@@ -22,8 +22,8 @@ import {
   primaryName,
 } from './util.ts';
 
-/** Inputs of {@link buildPrimaryDeployment} besides the Canary and its target. */
-export interface PrimaryDeploymentOptions {
+/** Inputs of a primary workload's builder besides the Canary and its target. */
+export interface PrimaryWorkloadOptions {
   /** The selector label (first of the selector labels in the target's matchLabels). */
   readonly labelKey: string;
   /** Its value on the target; the primary uses `<labelValue>-primary`. */
@@ -34,6 +34,10 @@ export interface PrimaryDeploymentOptions {
   readonly configRefs: ReadonlySet<string>;
   /** Value of the pod annotation `flagger-id`; see {@link flaggerIdFor}. */
   readonly flaggerId: string;
+}
+
+/** Inputs of {@link buildPrimaryDeployment} besides the Canary and its target. */
+export interface PrimaryDeploymentOptions extends PrimaryWorkloadOptions {
   /** `spec.replicas` of the existing primary; undefined when it is to be created. */
   readonly primaryReplicas?: number | undefined;
 }
@@ -111,49 +115,61 @@ export function buildPrimaryDeployment(
   target: KubeObject,
   options: PrimaryDeploymentOptions,
 ): KubeObject {
-  const { labelKey, labelValue } = options;
-  const primaryValue = primaryName(labelValue);
   const targetSpec = asRecord(target['spec']) ?? {};
-  const template = podTemplateOf(target);
-  const templateMeta = asRecord(template['metadata']) ?? {};
+  const spec: Record<string, unknown> = {
+    replicas: primaryReplicasFor(canary, target, options.primaryReplicas),
+    selector: { matchLabels: { [options.labelKey]: primaryName(options.labelValue) } },
+  };
+  for (const field of COPIED_SPEC_FIELDS) {
+    if (targetSpec[field] !== undefined) spec[field] = structuredClone(targetSpec[field]);
+  }
+  spec['template'] = primaryPodTemplate(podTemplateOf(target), options);
+  return { apiVersion: 'apps/v1', kind: 'Deployment', metadata: primaryObjectMeta(canary, target, options), spec };
+}
 
+/**
+ * The pod template of a primary workload: the target's pod labels with the selector label set to
+ * `<labelValue>-primary`, its annotations plus `flagger-id`, and its pod spec with config
+ * references renamed to the `-primary` copies and anti-affinity / topology spread selectors rewritten.
+ */
+export function primaryPodTemplate(template: JsonObject, options: PrimaryWorkloadOptions): JsonObject {
+  const { labelKey, labelValue } = options;
+  const templateMeta = asRecord(template['metadata']) ?? {};
   const podSpec = rewriteConfigRefs(template['spec'], options.configRefs);
   rewriteSelectorsForPrimary(podSpec, labelKey, labelValue);
 
   const podAnnotations = filterMetadata(asStringMap(templateMeta['annotations']));
   delete podAnnotations[FLAGGER_ID_ANNOTATION];
   podAnnotations[FLAGGER_ID_ANNOTATION] = options.flaggerId;
-
-  const spec: Record<string, unknown> = {
-    replicas: primaryReplicasFor(canary, target, options.primaryReplicas),
-    selector: { matchLabels: { [labelKey]: primaryValue } },
-  };
-  for (const field of COPIED_SPEC_FIELDS) {
-    if (targetSpec[field] !== undefined) spec[field] = structuredClone(targetSpec[field]);
-  }
-  spec['template'] = {
+  return {
     metadata: {
-      labels: makePrimaryLabels(asStringMap(templateMeta['labels']), labelKey, primaryValue),
+      labels: makePrimaryLabels(asStringMap(templateMeta['labels']), labelKey, primaryName(labelValue)),
       annotations: podAnnotations,
     },
     spec: podSpec,
   };
+}
 
+/**
+ * The metadata of a primary workload: `<target>-primary`, the target's labels filtered by
+ * `includeLabelPrefix` plus the selector label, its annotations minus Flux's and kubectl's
+ * bookkeeping, controlled by the Canary.
+ */
+export function primaryObjectMeta(
+  canary: Canary,
+  target: KubeObject,
+  options: PrimaryWorkloadOptions,
+): KubeObject['metadata'] {
   const annotations = filterAnnotations(target.metadata.annotations);
   return {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: {
-      name: primaryName(target.metadata.name),
-      namespace: target.metadata.namespace ?? canary.metadata.namespace ?? '',
-      labels: makePrimaryLabels(
-        includeLabelsByPrefix(target.metadata.labels, options.includeLabelPrefix),
-        labelKey,
-        primaryValue,
-      ),
-      ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
-      ownerReferences: [canaryOwnerRef(canary)],
-    },
-    spec,
+    name: primaryName(target.metadata.name),
+    namespace: target.metadata.namespace ?? canary.metadata.namespace ?? '',
+    labels: makePrimaryLabels(
+      includeLabelsByPrefix(target.metadata.labels, options.includeLabelPrefix),
+      options.labelKey,
+      primaryName(options.labelValue),
+    ),
+    ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
+    ownerReferences: [canaryOwnerRef(canary)],
   };
 }

@@ -1,5 +1,6 @@
 import type { Canary } from '../apis/flagger/v1beta1/types.ts';
 import type { Ctx } from '../core/context.ts';
+import type { KubeObject, ResourceType } from '../kube/objects.ts';
 import type { PrimaryComparison } from './adoption.ts';
 
 /** Outcome of a readiness check (Flagger's `(bool, error)` of IsPrimaryReady/IsCanaryReady). */
@@ -30,6 +31,23 @@ export interface Revision {
 }
 
 /**
+ * An object in the canary's namespace whose change ticks the canary at once instead of at its next
+ * interval. The controller of the target kind decides which objects these are and which of their
+ * changes count, so the control loop needs no knowledge of target kinds.
+ */
+export interface Dependency {
+  readonly type: ResourceType;
+  readonly name: string;
+  /**
+   * `target`: the workload (its pod template also decides the other dependencies) and `config`: a
+   * tracked ConfigMap/Secret — a change is a new revision; `autoscaler`: reconciled, not a revision.
+   */
+  readonly role: 'target' | 'config' | 'autoscaler';
+  /** The part of the object whose change matters: equal fingerprints (as JSON) mean "no change". */
+  fingerprint(obj: KubeObject): unknown;
+}
+
+/**
  * TargetController manages the workload a Canary points at and its `-primary` clone
  * (Flagger's pkg/canary Controller). Reads come from informer caches; writes happen only when
  * the desired state differs from the cached one.
@@ -37,6 +55,8 @@ export interface Revision {
 export interface TargetController {
   /** Throws InvalidCanaryError when the target has no selector label, NotFoundError when missing. */
   metadata(ctx: Ctx, canary: Canary): TargetMetadata;
+  /** The objects whose changes tick the canary at once. Reads caches only; never throws. */
+  dependencies(canary: Canary): readonly Dependency[];
   /** The target's current revision. */
   revision(ctx: Ctx, canary: Canary): Revision;
   /** Creates (or re-syncs) the primary workload and the `-primary` config copies. */

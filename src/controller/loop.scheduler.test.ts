@@ -82,6 +82,7 @@ function operator(kube: FakeKube, ticks: { n: number }) {
   });
   return new ControlLoop({
     kube,
+    targets: target,
     advance: (ctx, obj) => {
       ticks.n++;
       return scheduler.advance(ctx, obj);

@@ -1,4 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { targetFactory } from '../canary/factory.ts';
+import { systemClock } from '../core/clock.ts';
 import { FakeKube } from '../kube/fake.ts';
 import { type KubeObject, type ObjectKey, type ResourceType, keyOf } from '../kube/objects.ts';
 import type { Informer, KubeClient } from '../kube/port.ts';
@@ -23,7 +25,13 @@ interface Deferred {
 
 /** A loop over FakeKube whose ticks are recorded; `hold` makes ticks wait until released. */
 function harness(
-  opts: { objects?: KubeObject[]; options?: Partial<ControlLoopOptions>; hold?: boolean; kube?: KubeClient } = {},
+  opts: {
+    objects?: KubeObject[];
+    options?: Partial<ControlLoopOptions>;
+    hold?: boolean;
+    kube?: KubeClient;
+    configTracking?: boolean;
+  } = {},
 ) {
   const kube = new FakeKube(opts.objects ?? []);
   const calls: Call[] = [];
@@ -46,6 +54,11 @@ function harness(
   };
   const loop = new ControlLoop({
     kube: opts.kube ?? kube,
+    targets: targetFactory({
+      kube: opts.kube ?? kube,
+      clock: systemClock,
+      configTracking: opts.configTracking ?? true,
+    }),
     advance,
     log: silentLogger,
     random: () => 0.5,
@@ -268,6 +281,7 @@ describe('ControlLoop pool', () => {
     let n = 0;
     const loop = new ControlLoop({
       kube,
+      targets: targetFactory({ kube, clock: systemClock }),
       log: silentLogger,
       random: () => 0,
       advance: () => {
@@ -301,8 +315,8 @@ describe('ControlLoop pool', () => {
 });
 
 describe('ControlLoop immediate triggers', () => {
-  async function started(objects: KubeObject[], options: Partial<ControlLoopOptions> = {}) {
-    const h = harness({ objects, options });
+  async function started(objects: KubeObject[], configTracking = true) {
+    const h = harness({ objects, configTracking });
     await h.loop.start();
     await elapse(5_000); // first ticks done; next ones at 35 s
     return h;
@@ -428,9 +442,7 @@ describe('ControlLoop immediate triggers', () => {
         newDeployment('podinfo', { configMaps: ['settings'] }),
         newConfigMap('settings', {}),
       ],
-      {
-        configTracking: false,
-      },
+      false,
     );
     h.kube.upsert(newConfigMap('settings', { a: '2' }));
     await elapse(1_000);
@@ -458,6 +470,66 @@ describe('ControlLoop immediate triggers', () => {
     h.kube.setStatus(Resources.hpa, { namespace: 'apps', name: 'podinfo' }, { currentReplicas: 3 });
     await elapse(1);
     expect(h.ticksOf('apps/idle')).toHaveLength(2);
+    await h.loop.stop();
+  });
+
+  it('ticks when a DaemonSet target changes its template, not when it is scaled to zero', async () => {
+    const ds = (image: string, nodeSelector?: Record<string, string>): KubeObject => {
+      const d = newDeployment('podinfo', { image, configMaps: ['settings'] });
+      const spec = d['spec'] as { template: { spec: Record<string, unknown> } };
+      if (nodeSelector) spec.template.spec['nodeSelector'] = nodeSelector;
+      return {
+        ...d,
+        kind: 'DaemonSet',
+        spec: { selector: { matchLabels: { app: 'podinfo' } }, template: spec.template },
+      };
+    };
+    const targetRef = { apiVersion: 'apps/v1', kind: 'DaemonSet' as const, name: 'podinfo' };
+    const h = await started([
+      newCanaryObject({ name: 'podinfo', spec: { targetRef }, status: { phase: 'Succeeded' } }),
+      ds('podinfo:1'),
+      newConfigMap('settings', { a: '1' }),
+    ]);
+    expect(h.loop.dependents('ConfigMap', 'apps', 'settings')).toEqual(['apps/podinfo']);
+    h.kube.upsert(ds('podinfo:1', { 'flagger.app/scale-to-zero': 'true' }));
+    await elapse(1_000);
+    expect(h.calls).toHaveLength(1);
+    h.kube.upsert(ds('podinfo:2', { 'flagger.app/scale-to-zero': 'true' }));
+    await elapse(1);
+    expect(h.calls).toHaveLength(2);
+    h.kube.upsert(newConfigMap('settings', { a: '2' }));
+    await elapse(1);
+    expect(h.calls).toHaveLength(3);
+    await h.loop.stop();
+  });
+
+  it('follows any type a target controller names, opening its cache when first named', async () => {
+    const widgets: ResourceType = { apiVersion: 'example.com/v1', kind: 'Widget', plural: 'widgets', namespaced: true };
+    const widget = (size: number, ready = false): KubeObject => ({
+      apiVersion: 'example.com/v1',
+      kind: 'Widget',
+      metadata: { name: 'w', namespace: 'apps' },
+      spec: { size },
+      status: { ready },
+    });
+    const h = harness({
+      objects: [newCanaryObject({ name: 'podinfo', status: { phase: 'Succeeded' } }), widget(1)],
+      options: {
+        targets: () => ({
+          dependencies: () => [{ type: widgets, name: 'w', role: 'target', fingerprint: (o) => o['spec'] }],
+        }),
+      },
+    });
+    await h.loop.start();
+    await elapse(5_000);
+    expect(h.calls).toHaveLength(1); // the late cache's initial list is no change
+    expect(h.loop.dependents('Widget', 'apps', 'w')).toEqual(['apps/podinfo']);
+    h.kube.upsert(widget(1, true));
+    await elapse(1_000);
+    expect(h.calls).toHaveLength(1);
+    h.kube.upsert(widget(2, true));
+    await elapse(1);
+    expect(h.calls).toHaveLength(2);
     await h.loop.stop();
   });
 

@@ -8,8 +8,9 @@
  * - **A bounded worker pool** (`-threadiness`) with **per-canary serialization**: a canary never has
  *   two ticks at once; triggers that arrive while it is queued are coalesced, and one arriving while
  *   it runs causes exactly one more tick right after.
- * - **Immediate triggers**: a change of the pod template of the target Deployment, of the data of a
- *   ConfigMap/Secret it references, of its HPA's spec, or of the Canary's spec (generation) enqueues
+ * - **Immediate triggers**: a change of one of the canary's dependencies (as its target controller
+ *   names them: the target's pod template, the data of a ConfigMap/Secret it references, its HPA's
+ *   spec) or of the Canary's spec (generation) enqueues
  *   the canary within milliseconds instead of at the next tick, so a new revision is detected in
  *   well under a second. A trigger never makes an analysis advance early: changes that don't start
  *   a new revision (Canary spec, HPA) tick at once only while the canary is not analysing, and a new
@@ -26,8 +27,8 @@
  */
 import { analysisIntervalMs } from '../apis/flagger/v1beta1/defaults.ts';
 import { parseCanary } from '../apis/flagger/v1beta1/parse.ts';
-import { findConfigRefs, isTrackedSecretType, isTrackingDisabled } from '../canary/config-tracker.ts';
-import { podSpecOf } from '../canary/util.ts';
+import type { Canary } from '../apis/flagger/v1beta1/types.ts';
+import type { Dependency, TargetController } from '../canary/target.ts';
 import { type Clock, type Timer, systemClock } from '../core/clock.ts';
 import { isRecord, jsonEqual } from '../kube/json.ts';
 import { type KubeObject, type ObjectKey, type ResourceType, keyOf } from '../kube/objects.ts';
@@ -64,6 +65,11 @@ export interface ControlLoopOptions {
   /** One tick (the scheduler's `advance`); expected never to throw, but a throw is logged. */
   readonly advance: (ctx: Ctx, canary: KubeObject) => Promise<TickOutcome>;
   /**
+   * The target controller of a Canary (the scheduler's target factory): it names the objects whose
+   * changes tick the canary at once. A Canary it throws for has no such dependencies.
+   */
+  readonly targets: (canary: Canary) => Pick<TargetController, 'dependencies'>;
+  /**
    * Reads the Canary for a tick (default: the informer cache). Main passes `CanaryStore.latest`,
    * which overlays Fledge's own not-yet-delivered status writes.
    */
@@ -83,15 +89,14 @@ export interface ControlLoopOptions {
   readonly controlLoopIntervalMs?: number;
   /** `-min-analysis-interval`: floor of `analysis.interval` (default 10 s, as Flagger). */
   readonly minAnalysisIntervalMs?: number;
-  /** `-enable-config-tracking`: trigger on referenced ConfigMap/Secret data changes (default true). */
-  readonly configTracking?: boolean;
   /** Upper bound of the random delay of first ticks at startup (default 10 s). */
   readonly startupSpreadMs?: number;
   /** Longest wait for a namespace's caches before ticking anyway (default 30 s). */
   readonly cacheSyncTimeoutMs?: number;
   /**
    * Types read from per-namespace caches during a tick (they are synced before a canary's first
-   * tick). Default: Deployments, ConfigMaps, Secrets, HPAs and Services.
+   * tick). Default: Deployments, DaemonSets, ConfigMaps, Secrets, HPAs and Services. A dependency of
+   * another type gets its cache when a canary first names it.
    */
   readonly namespacedTypes?: readonly ResourceType[];
   /** Sets `flagger_canary_total{namespace}`. */
@@ -120,7 +125,9 @@ interface Job {
 
 /** Per-namespace caches of the types a tick reads, and our subscriptions to them. */
 interface NamespaceCaches {
-  readonly informers: ReadonlyMap<string, Informer>;
+  readonly informers: Map<string, Informer>;
+  /** Types whose changes we follow (those some canary depends on). */
+  readonly watched: Set<string>;
   readonly unsubscribe: (() => void)[];
   synced: boolean;
   readonly ready: Promise<void>;
@@ -128,7 +135,6 @@ interface NamespaceCaches {
 
 /** What a referenced object looked like last time, to tell real changes from status noise. */
 const MISSING = Symbol('missing');
-const IGNORED = Symbol('ignored');
 type Fingerprint = unknown;
 
 /** A referenced object: `<Kind>/<namespace>/<name>`. */
@@ -170,6 +176,8 @@ export class ControlLoop {
   readonly #unsubscribe: (() => void)[] = [];
   readonly #refsByCanary = new Map<string, Set<string>>();
   readonly #canariesByRef = new Map<string, Set<string>>();
+  /** How to read each referenced object (type, fingerprint, role), as the target controller said. */
+  readonly #deps = new Map<string, Dependency>();
   readonly #seen = new Map<string, Fingerprint>();
   readonly #reportedNamespaces = new Set<string>();
   #canaries: Informer | undefined;
@@ -445,33 +453,25 @@ export class ControlLoop {
 
   // ---- dependency index -----------------------------------------------------------------------------
 
-  /** The objects a canary's ticks depend on: target Deployment, its HPA, the configs its pods use. */
-  #refsOf(canary: KubeObject): Set<string> {
-    const ns = canary.metadata.namespace ?? '';
-    const refs = new Set<string>();
-    const target = field(canary, 'spec', 'targetRef');
-    const targetKind = str(field(canary, 'spec', 'targetRef', 'kind'));
-    const targetName = str(isRecord(target) ? target['name'] : undefined);
-    if (targetKind === 'Deployment' && targetName) {
-      refs.add(refKey('Deployment', ns, targetName));
-      if (this.#o.configTracking ?? true) {
-        const deployment = this.#cachedIn(ns, Resources.deployment)?.get({ namespace: ns, name: targetName });
-        if (deployment) {
-          for (const ref of findConfigRefs(podSpecOf(deployment))) {
-            refs.add(refKey(ref.kind === 'configmap' ? 'ConfigMap' : 'Secret', ns, ref.name));
-          }
-        }
-      }
+  /** The objects a canary's ticks depend on, by ref key, as its target controller names them. */
+  #refsOf(obj: KubeObject): Map<string, Dependency> {
+    const ns = obj.metadata.namespace ?? '';
+    const refs = new Map<string, Dependency>();
+    let deps: readonly Dependency[];
+    try {
+      const canary = parseCanary(obj);
+      deps = this.#o.targets(canary).dependencies(canary);
+    } catch {
+      // An invalid or unsupported Canary: the scheduler reports why; only its own changes tick it.
+      return refs;
     }
-    const hpaKind = str(field(canary, 'spec', 'autoscalerRef', 'kind'));
-    const hpaName = str(field(canary, 'spec', 'autoscalerRef', 'name'));
-    if (hpaKind === 'HorizontalPodAutoscaler' && hpaName) refs.add(refKey('HorizontalPodAutoscaler', ns, hpaName));
+    for (const dep of deps) refs.set(refKey(dep.type.kind, ns, dep.name), dep);
     return refs;
   }
 
   /** Recomputes a canary's references (none when `canary` is undefined); new ones are seeded silently. */
   #reindex(key: string, canary: KubeObject | undefined): void {
-    const next = canary ? this.#refsOf(canary) : new Set<string>();
+    const next = canary ? this.#refsOf(canary) : new Map<string, Dependency>();
     const prev = this.#refsByCanary.get(key) ?? new Set<string>();
     for (const ref of prev) {
       if (next.has(ref)) continue;
@@ -479,10 +479,14 @@ export class ControlLoop {
       set?.delete(key);
       if (set?.size === 0) {
         this.#canariesByRef.delete(ref);
+        this.#deps.delete(ref);
         this.#seen.delete(ref);
       }
     }
-    for (const ref of next) {
+    const ns = canary?.metadata.namespace ?? '';
+    for (const [ref, dep] of next) {
+      this.#deps.set(ref, dep);
+      this.#watch(ns, dep.type);
       if (prev.has(ref)) continue;
       let set = this.#canariesByRef.get(ref);
       if (!set) {
@@ -493,16 +497,15 @@ export class ControlLoop {
       if (!this.#seen.has(ref)) this.#seen.set(ref, this.#fingerprintOf(ref));
     }
     if (next.size === 0) this.#refsByCanary.delete(key);
-    else this.#refsByCanary.set(key, next);
+    else this.#refsByCanary.set(key, new Set(next.keys()));
   }
 
   /** The fingerprint of a referenced object as the cache holds it now. */
   #fingerprintOf(ref: string): Fingerprint {
-    const [kind = '', ns = '', ...rest] = ref.split('/');
-    const name = rest.join('/');
-    const type = kindTypes[kind];
-    if (!type) return MISSING;
-    return fingerprint(kind, this.#cachedIn(ns, type)?.get({ namespace: ns, name }));
+    const dep = this.#deps.get(ref);
+    const ns = ref.split('/')[1] ?? '';
+    const obj = dep && this.#cachedIn(ns, dep.type)?.get({ namespace: ns, name: dep.name });
+    return dep && obj ? dep.fingerprint(obj) : MISSING;
   }
 
   /** The per-namespace informer of a type, when the loop opened it. */
@@ -510,25 +513,58 @@ export class ControlLoop {
     return this.#namespaces.get(namespace)?.informers.get(typeId(type));
   }
 
-  #onDependency(kind: string, event: InformerEvent, obj: KubeObject): void {
+  #onDependency(informer: Informer, event: InformerEvent, obj: KubeObject): void {
     const ns = obj.metadata.namespace ?? '';
     const caches = this.#namespaces.get(ns);
-    // Until the namespace's caches synced, their initial lists are not changes (reseeded on sync).
-    if (!caches?.synced || this.#abort.signal.aborted) return;
-    const ref = refKey(kind, ns, obj.metadata.name);
+    // Until the caches synced, their initial lists are not changes (reseeded on sync).
+    if (!caches?.synced || !informer.health().synced || this.#abort.signal.aborted) return;
+    const ref = refKey(informer.type.kind, ns, obj.metadata.name);
     const dependents = this.#canariesByRef.get(ref);
-    if (!dependents || dependents.size === 0) return;
+    const dep = this.#deps.get(ref);
+    if (!dependents || dependents.size === 0 || !dep) return;
     const prev = this.#seen.get(ref);
-    const next = fingerprint(kind, event === 'delete' ? undefined : obj);
+    const next = event === 'delete' ? MISSING : dep.fingerprint(obj);
     this.#seen.set(ref, next);
     const keys = [...dependents];
-    if (kind === 'Deployment') {
-      // The pod template decides which configs the canary depends on.
+    if (dep.role === 'target') {
+      // The target's pod template decides which configs the canary depends on.
       for (const key of keys) this.#reindex(key, this.#canaries?.get(keyToRef(key)));
     }
     if (sameFingerprint(prev, next)) return;
-    const cause: TriggerCause = kind === 'HorizontalPodAutoscaler' ? 'spec' : 'revision';
+    const cause: TriggerCause = dep.role === 'autoscaler' ? 'spec' : 'revision';
     for (const key of keys) this.#triggerFor(key, cause);
+  }
+
+  /**
+   * Follows changes of `type` in `namespace` (once), opening its cache if the namespace's set of
+   * types lacks it; such a late cache's initial list is the baseline, not a change.
+   */
+  #watch(namespace: string, type: ResourceType): void {
+    const caches = this.#caches(namespace);
+    const id = typeId(type);
+    if (caches.watched.has(id)) return;
+    caches.watched.add(id);
+    let informer = caches.informers.get(id);
+    if (!informer) {
+      const late = this.#o.kube.informer(type, namespace);
+      informer = late;
+      caches.informers.set(id, late);
+      void late.synced().then(
+        () => this.#reseed(namespace, type.kind),
+        () => undefined,
+      );
+    }
+    const watched = informer;
+    caches.unsubscribe.push(watched.onChange((event, obj) => this.#onDependency(watched, event, obj)));
+  }
+
+  /** Takes what the caches hold now as the baseline of the refs of `kind` (all kinds when undefined) in `namespace`. */
+  #reseed(namespace: string, kind?: string): void {
+    for (const ref of this.#canariesByRef.keys()) {
+      const [refKind, refNs] = ref.split('/');
+      if (refNs === namespace && (kind === undefined || refKind === kind))
+        this.#seen.set(ref, this.#fingerprintOf(ref));
+    }
   }
 
   /** Opens (once) the per-namespace caches a tick reads and subscribes to the dependency types. */
@@ -537,6 +573,7 @@ export class ControlLoop {
     if (existing) return existing;
     const types = this.#o.namespacedTypes ?? [
       Resources.deployment,
+      Resources.daemonSet,
       Resources.configMap,
       Resources.secret,
       Resources.hpa,
@@ -544,19 +581,10 @@ export class ControlLoop {
     ];
     const informers = new Map<string, Informer>();
     for (const type of types) informers.set(typeId(type), this.#o.kube.informer(type, namespace));
-    for (const type of Object.values(kindTypes)) {
-      if (!informers.has(typeId(type))) informers.set(typeId(type), this.#o.kube.informer(type, namespace));
-    }
-    const unsubscribe: (() => void)[] = [];
-    const tracking = this.#o.configTracking ?? true;
-    for (const [kind, type] of Object.entries(kindTypes)) {
-      if (!tracking && (kind === 'ConfigMap' || kind === 'Secret')) continue;
-      const informer = informers.get(typeId(type));
-      if (informer) unsubscribe.push(informer.onChange((event, obj) => this.#onDependency(kind, event, obj)));
-    }
     const entry: NamespaceCaches = {
       informers,
-      unsubscribe,
+      watched: new Set(),
+      unsubscribe: [],
       synced: false,
       ready: this.#syncNamespace(namespace, [...informers.values()]),
     };
@@ -590,9 +618,7 @@ export class ControlLoop {
       if (job.ref.namespace !== namespace) continue;
       this.#reindex(key, this.#canaries?.get(job.ref));
     }
-    for (const ref of this.#canariesByRef.keys()) {
-      if (ref.split('/')[1] === namespace) this.#seen.set(ref, this.#fingerprintOf(ref));
-    }
+    this.#reseed(namespace);
   }
 
   // ---- sweep and metrics --------------------------------------------------------------------------
@@ -657,42 +683,11 @@ export class ControlLoop {
   }
 }
 
-/** The dependency kinds the loop watches, by Kind. */
-const kindTypes: Readonly<Record<string, ResourceType>> = {
-  Deployment: Resources.deployment,
-  ConfigMap: Resources.configMap,
-  Secret: Resources.secret,
-  HorizontalPodAutoscaler: Resources.hpa,
-};
-
 const typeId = (t: ResourceType): string => `${t.apiVersion}/${t.plural}`;
 
 function keyToRef(key: string): ObjectKey {
   const i = key.indexOf('/');
   return i < 0 ? { name: key } : { namespace: key.slice(0, i), name: key.slice(i + 1) };
-}
-
-/**
- * The part of a dependency whose change matters: a Deployment's pod template, a tracked config's
- * data, an HPA's spec. Objects from the cache are frozen and shared, so this keeps references, not
- * copies.
- */
-function fingerprint(kind: string, obj: KubeObject | undefined): Fingerprint {
-  if (!obj) return MISSING;
-  switch (kind) {
-    case 'Deployment':
-      return field(obj, 'spec', 'template') ?? null;
-    case 'ConfigMap':
-      if (isTrackingDisabled(obj)) return IGNORED;
-      return [obj['data'] ?? null, obj['binaryData'] ?? null];
-    case 'Secret':
-      if (isTrackingDisabled(obj) || !isTrackedSecretType(obj['type'])) return IGNORED;
-      return [obj['data'] ?? null, obj['stringData'] ?? null];
-    case 'HorizontalPodAutoscaler':
-      return obj['spec'] ?? null;
-    default:
-      return MISSING;
-  }
 }
 
 function sameFingerprint(a: Fingerprint, b: Fingerprint): boolean {
