@@ -7,7 +7,7 @@ import { FakeKube } from '../kube/fake.ts';
 import { isRecord } from '../kube/json.ts';
 import type { KubeObject } from '../kube/objects.ts';
 import { Resources } from '../kube/resources.ts';
-import { INITIAL_WEIGHTS, IstioRouter, mergeMatches } from './istio.ts';
+import { INITIAL_WEIGHTS, IstioRouter, buildVirtualService, mergeMatches } from './istio.ts';
 import { controllerRef, toolkitAnnotations } from './util.ts';
 import {
   NS,
@@ -306,7 +306,6 @@ describe('IstioRouter', () => {
     it.each<[string, CanaryAnalysis]>([
       ['A/B', abAnalysis([{ headers: { 'x-user': { exact: 'a' } } }])],
       ['mirroring', { ...canaryAnalysis, mirror: true }],
-      ['session affinity', { ...canaryAnalysis, sessionAffinity: { cookieName: 'flagger-cookie' } }],
     ])('refuses %s before writing anything', async (_, analysis) => {
       const { kube, router, ctx } = setup();
       const canary = istioCanary({ analysis, service: { appProtocol: 'tcp' } });
@@ -325,14 +324,17 @@ describe('IstioRouter', () => {
     expect(kube.actions).toEqual([]);
   });
 
-  it('refuses session affinity with A/B (Flagger ignores it) before writing anything', async () => {
-    const { kube, router, ctx } = setup();
-    const analysis = {
-      ...abAnalysis([{ headers: { 'x-user': { exact: 'a' } } }]),
-      sessionAffinity: { cookieName: 'c' },
-    };
-    await expect(router.reconcile(ctx, istioCanary({ analysis }))).rejects.toThrow(UnsupportedError);
-    expect(kube.actions).toEqual([]);
+  it('ignores session affinity with A/B, as Flagger does: the A/B routes carry no cookie', async () => {
+    const { router, ctx } = setup();
+    const ab = abAnalysis([{ headers: { 'x-user': { exact: 'a' } } }]);
+    const canary = istioCanary({ analysis: { ...ab, sessionAffinity: { cookieName: 'c' } } });
+    await router.reconcile(ctx, canary);
+    await router.setRoutes(ctx, canary, { primary: 0, canary: 100, mirrored: false });
+    const vs = buildVirtualService(canary, { primary: 0, canary: 100, mirrored: false });
+    expect(vs).toEqual(
+      buildVirtualService(istioCanary({ analysis: ab }), { primary: 0, canary: 100, mirrored: false }),
+    );
+    expect(await router.getRoutes(ctx, canary)).toEqual({ primary: 0, canary: 100, mirrored: false });
   });
 
   describe('takeover and finalize', () => {

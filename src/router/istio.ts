@@ -128,12 +128,8 @@ export function validateIstioCanary(canary: Canary): void {
     checkStringMatches(m, path);
     if (isEmptyCondition(m)) throw new InvalidCanaryError(`${path} has no condition: it would match every request`);
   });
+  // sessionAffinity with A/B or TCP is ignored, as Flagger does: those routes carry no cookies.
   const tcp = isTcp(canary);
-  if (analysis?.sessionAffinity !== undefined && (tcp || ab.length > 0)) {
-    throw new UnsupportedError(
-      `analysis.sessionAffinity is not supported with ${tcp ? 'service.appProtocol tcp' : 'analysis.match (A/B testing)'} by the istio router`,
-    );
-  }
   if (tcp && ab.length > 0)
     throw new UnsupportedError('analysis.match (A/B testing) is not supported for TCP services');
   if (tcp && analysis?.mirror === true) throw new UnsupportedError('analysis.mirror is not supported for TCP services');
