@@ -30,4 +30,35 @@ export const Resources = {
   },
   lease: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', plural: 'leases', namespaced: true },
   httpRoute: { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', plural: 'httproutes', namespaced: true },
+  traefikService: {
+    apiVersion: 'traefik.io/v1alpha1',
+    kind: 'TraefikService',
+    plural: 'traefikservices',
+    namespaced: true,
+  },
+  kumaTrafficRoute: {
+    apiVersion: 'kuma.io/v1alpha1',
+    kind: 'TrafficRoute',
+    plural: 'trafficroutes',
+    namespaced: false,
+  },
+  apisixRoute: { apiVersion: 'apisix.apache.org/v2', kind: 'ApisixRoute', plural: 'apisixroutes', namespaced: true },
+  appMeshVirtualNode: {
+    apiVersion: 'appmesh.k8s.aws/v1beta2',
+    kind: 'VirtualNode',
+    plural: 'virtualnodes',
+    namespaced: true,
+  },
+  appMeshVirtualRouter: {
+    apiVersion: 'appmesh.k8s.aws/v1beta2',
+    kind: 'VirtualRouter',
+    plural: 'virtualrouters',
+    namespaced: true,
+  },
+  appMeshVirtualService: {
+    apiVersion: 'appmesh.k8s.aws/v1beta2',
+    kind: 'VirtualService',
+    plural: 'virtualservices',
+    namespaced: true,
+  },
 } as const satisfies Record<string, ResourceType>;

@@ -7,10 +7,16 @@ import { GatewayApiRouter } from './gateway-api.ts';
 import { KubernetesServiceRouter, NopServiceRouter } from './kubernetes-services.ts';
 import { NopRouter } from './nop.ts';
 import { newCanary, podinfoMetadata } from './router.fixture.ts';
+import { TraefikRouter } from './traefik.ts';
+import { KumaRouter } from './kuma.ts';
+import { ApisixRouter } from './apisix.ts';
 
 const implemented: Readonly<Record<string, new (...args: never[]) => unknown>> = {
   kubernetes: NopRouter,
   'gatewayapi:v1': GatewayApiRouter,
+  traefik: TraefikRouter,
+  kuma: KumaRouter,
+  apisix: ApisixRouter,
 };
 
 describe('routerFactory', () => {

@@ -20,6 +20,9 @@ import { GatewayApiRouter } from './gateway-api.ts';
 import { KubernetesServiceRouter, NopServiceRouter } from './kubernetes-services.ts';
 import { NopRouter } from './nop.ts';
 import type { Router, ServiceRouter } from './router.ts';
+import { TraefikRouter } from './traefik.ts';
+import { KumaRouter } from './kuma.ts';
+import { ApisixRouter } from './apisix.ts';
 import { CachedReader } from './util.ts';
 
 /** What the routers need from the operator. */
@@ -48,7 +51,10 @@ interface RouterEntry {
 }
 
 const meshRouters = {
-  apisix: UNSUPPORTED,
+  apisix: {
+    writes: [Resources.apisixRoute],
+    build: (d) => new ApisixRouter({ kube: d.kube, reader: d.reader }),
+  },
   appmesh: UNSUPPORTED,
   'appmesh:v1beta2': UNSUPPORTED,
   contour: UNSUPPORTED,
@@ -61,7 +67,10 @@ const meshRouters = {
   istio: UNSUPPORTED,
   knative: UNSUPPORTED,
   kubernetes: { writes: [], build: () => new NopRouter() },
-  kuma: UNSUPPORTED,
+  kuma: {
+    writes: [Resources.kumaTrafficRoute],
+    build: (d) => new KumaRouter({ kube: d.kube, reader: d.reader }),
+  },
   linkerd: UNSUPPORTED,
   nginx: UNSUPPORTED,
   osm: UNSUPPORTED,
@@ -69,7 +78,10 @@ const meshRouters = {
   'smi:v1alpha1': UNSUPPORTED,
   'smi:v1alpha2': UNSUPPORTED,
   'smi:v1alpha3': UNSUPPORTED,
-  traefik: UNSUPPORTED,
+  traefik: {
+    writes: [Resources.traefikService],
+    build: (d) => new TraefikRouter({ kube: d.kube, reader: d.reader }),
+  },
 } satisfies Record<MeshProvider, RouterEntry | typeof UNSUPPORTED>;
 
 /** The providers Fledge routes with, in the CRD's order: every list of them (flags, logs, docs) derives from this. */
