@@ -6,6 +6,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseCanary } from './apis/flagger/v1beta1/parse.ts';
+import type { Canary } from './apis/flagger/v1beta1/types.ts';
+import type { TargetMetadata } from './canary/target.ts';
+import type { Ctx } from './core/context.ts';
 import { targetFactory } from './canary/factory.ts';
 import { ConfigError, type Config, parseConfig, redactedConfig, usage } from './config.ts';
 import { CanaryStore } from './controller/canary-store.ts';
@@ -147,8 +150,9 @@ async function startOperator(config: Config, log: Logger, kube: ApiKubeClient, v
     configTracking: config.enableConfigTracking,
     log,
   });
-  const router = routerFactory({ kube });
-  const services = serviceRouterFactory({ kube, metadata: (ctx, canary) => target(canary).metadata(ctx, canary) });
+  const metadata = (ctx: Ctx, canary: Canary): TargetMetadata => target(canary).metadata(ctx, canary);
+  const router = routerFactory({ kube, metadata });
+  const services = serviceRouterFactory({ kube, metadata });
   if (!(routedProviders as readonly string[]).includes(config.meshProvider)) {
     log.warn(
       `-mesh-provider ${config.meshProvider} is not supported yet: Canaries without spec.provider will report it in their status; use one of ${routedProviders.join(', ')}`,

@@ -12,7 +12,7 @@ import {
 } from '../apis/flagger/v1beta1/types.ts';
 import type { TargetMetadata } from '../canary/target.ts';
 import type { Ctx } from '../core/context.ts';
-import { InvalidCanaryError, UnsupportedError } from '../core/errors.ts';
+import { InvalidCanaryError, OperatorError, UnsupportedError } from '../core/errors.ts';
 import type { KubeClient } from '../kube/port.ts';
 import type { ResourceType } from '../kube/objects.ts';
 import { Resources } from '../kube/resources.ts';
@@ -23,11 +23,14 @@ import type { Router, ServiceRouter } from './router.ts';
 import { TraefikRouter } from './traefik.ts';
 import { KumaRouter } from './kuma.ts';
 import { ApisixRouter } from './apisix.ts';
+import { AppMeshV1beta2Router } from './appmesh-v1beta2.ts';
 import { CachedReader } from './util.ts';
 
 /** What the routers need from the operator. */
 export interface RouterDeps {
   readonly kube: KubeClient;
+  /** The TargetController's `metadata` (selector label); App Mesh selects pods by it. */
+  readonly metadata?: (ctx: Ctx, canary: Canary) => TargetMetadata;
 }
 
 /** What the Service routers need: the cluster and the target's selector label and ports. */
@@ -39,6 +42,16 @@ export interface ServiceRouterDeps extends RouterDeps {
 /** Shared state of the routers one factory builds. */
 interface Shared extends RouterDeps {
   readonly reader: CachedReader;
+}
+
+/** The target metadata of `d`; without it (a wiring error) every App Mesh tick fails with a clear error. */
+function metadataOf(d: Shared): (ctx: Ctx, canary: Canary) => TargetMetadata {
+  return (
+    d.metadata ??
+    (() => {
+      throw new OperatorError('App Mesh routers need the target metadata (RouterDeps.metadata)');
+    })
+  );
 }
 
 /** Marks a provider of the CRD enum that Fledge does not route yet. */
@@ -56,7 +69,10 @@ const meshRouters = {
     build: (d) => new ApisixRouter({ kube: d.kube, reader: d.reader }),
   },
   appmesh: UNSUPPORTED,
-  'appmesh:v1beta2': UNSUPPORTED,
+  'appmesh:v1beta2': {
+    writes: [Resources.appMeshVirtualNode, Resources.appMeshVirtualRouter, Resources.appMeshVirtualService],
+    build: (d) => new AppMeshV1beta2Router({ kube: d.kube, reader: d.reader, metadata: metadataOf(d) }),
+  },
   contour: UNSUPPORTED,
   'gatewayapi:v1': {
     writes: [Resources.httpRoute],

@@ -7,7 +7,7 @@ import { analysisOf, serviceNames } from '../apis/flagger/v1beta1/defaults.ts';
 import type { Canary } from '../apis/flagger/v1beta1/types.ts';
 import type { Ctx } from '../core/context.ts';
 import { InvalidCanaryError, OperatorError, UnsupportedError } from '../core/errors.ts';
-import { jsonEqual } from '../kube/json.ts';
+import { isRecord, jsonEqual } from '../kube/json.ts';
 import { type KubeObject, type ObjectKey, type ObjectMeta, type ResourceType, keyString } from '../kube/objects.ts';
 import type { KubeClient } from '../kube/port.ts';
 import { canaryService } from './kubernetes-services.ts';
@@ -67,10 +67,14 @@ export function ownedMetadata(canary: Canary, name: string): ObjectMeta {
  * True when applying `desired` changes nothing Fledge manages on `existing`: every top-level field
  * but metadata and status is equal, and the desired labels, annotations and owners are there.
  */
-export function objectUpToDate(existing: KubeObject, desired: KubeObject): boolean {
+export function objectUpToDate(existing: KubeObject, desired: KubeObject, ignoreSpec: readonly string[] = []): boolean {
   for (const [field, value] of Object.entries(desired)) {
     if (field === 'metadata' || field === 'apiVersion' || field === 'kind' || field === 'status') continue;
-    if (!jsonEqual(existing[field], value)) return false;
+    let have = existing[field];
+    if (field === 'spec' && isRecord(have) && ignoreSpec.length > 0) {
+      have = Object.fromEntries(Object.entries(have).filter(([k]) => !ignoreSpec.includes(k)));
+    }
+    if (!jsonEqual(have, value)) return false;
   }
   return metadataUpToDate(existing, {
     labels: desired.metadata.labels ?? {},
@@ -93,10 +97,16 @@ export async function applyIfChanged(
   ctx: Ctx,
   w: ObjectWriter,
   type: ResourceType,
-  change: { readonly existing: KubeObject | undefined; readonly desired: KubeObject; readonly weights?: Weights },
+  change: {
+    readonly existing: KubeObject | undefined;
+    readonly desired: KubeObject;
+    readonly weights?: Weights;
+    /** `spec` fields other controllers fill in, left out of the comparison. */
+    readonly ignoreSpec?: readonly string[];
+  },
 ): Promise<boolean> {
   const { existing, desired, weights } = change;
-  if (existing !== undefined && objectUpToDate(existing, desired)) return false;
+  if (existing !== undefined && objectUpToDate(existing, desired, change.ignoreSpec)) return false;
   const written = await w.kube.apply(desired);
   w.reader.wrote(type, existing, written);
   ctx.log.info(`${type.kind} ${existing === undefined ? 'created' : 'updated'}`, {
