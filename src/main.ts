@@ -6,6 +6,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseCanary } from './apis/flagger/v1beta1/parse.ts';
+import type { Canary } from './apis/flagger/v1beta1/types.ts';
+import type { TargetMetadata } from './canary/target.ts';
+import type { Ctx } from './core/context.ts';
 import { targetFactory } from './canary/factory.ts';
 import { ConfigError, type Config, parseConfig, redactedConfig, usage } from './config.ts';
 import { CanaryStore } from './controller/canary-store.ts';
@@ -147,13 +150,15 @@ async function startOperator(config: Config, log: Logger, kube: ApiKubeClient, v
     configTracking: config.enableConfigTracking,
     log,
   });
+  const metadata = (ctx: Ctx, canary: Canary): TargetMetadata => target(canary).metadata(ctx, canary);
   const router = routerFactory({
     kube,
+    metadata,
     ingressClass: config.ingressClass,
     ingressAnnotationsPrefix: config.ingressAnnotationsPrefix,
     includeLabelPrefix: config.includeLabelPrefix,
   });
-  const services = serviceRouterFactory({ kube, metadata: (ctx, canary) => target(canary).metadata(ctx, canary) });
+  const services = serviceRouterFactory({ kube, metadata });
   if (!routes(config.meshProvider)) {
     log.warn(
       `-mesh-provider ${config.meshProvider} is not supported yet: Canaries without spec.provider will report it in their status; use one of ${routedProviders.join(', ')}`,

@@ -70,4 +70,47 @@ export const Resources = {
   httpProxy: { apiVersion: 'projectcontour.io/v1', kind: 'HTTPProxy', plural: 'httpproxies', namespaced: true },
   glooUpstream: { apiVersion: 'gloo.solo.io/v1', kind: 'Upstream', plural: 'upstreams', namespaced: true },
   glooRouteTable: { apiVersion: 'gateway.solo.io/v1', kind: 'RouteTable', plural: 'routetables', namespaced: true },
+  traefikService: {
+    apiVersion: 'traefik.io/v1alpha1',
+    kind: 'TraefikService',
+    plural: 'traefikservices',
+    namespaced: true,
+  },
+  kumaTrafficRoute: {
+    apiVersion: 'kuma.io/v1alpha1',
+    kind: 'TrafficRoute',
+    plural: 'trafficroutes',
+    namespaced: false,
+  },
+  apisixRoute: { apiVersion: 'apisix.apache.org/v2', kind: 'ApisixRoute', plural: 'apisixroutes', namespaced: true },
+  appMeshVirtualNode: {
+    apiVersion: 'appmesh.k8s.aws/v1beta2',
+    kind: 'VirtualNode',
+    plural: 'virtualnodes',
+    namespaced: true,
+  },
+  appMeshVirtualRouter: {
+    apiVersion: 'appmesh.k8s.aws/v1beta2',
+    kind: 'VirtualRouter',
+    plural: 'virtualrouters',
+    namespaced: true,
+  },
+  appMeshVirtualService: {
+    apiVersion: 'appmesh.k8s.aws/v1beta2',
+    kind: 'VirtualService',
+    plural: 'virtualservices',
+    namespaced: true,
+  },
+  appMeshV1beta1VirtualNode: {
+    apiVersion: 'appmesh.k8s.aws/v1beta1',
+    kind: 'VirtualNode',
+    plural: 'virtualnodes',
+    namespaced: true,
+  },
+  appMeshV1beta1VirtualService: {
+    apiVersion: 'appmesh.k8s.aws/v1beta1',
+    kind: 'VirtualService',
+    plural: 'virtualservices',
+    namespaced: true,
+  },
 } as const satisfies Record<string, ResourceType>;

@@ -13,6 +13,10 @@ import { IngressRouter } from './ingress.ts';
 import { SkipperRouter } from './skipper.ts';
 import { newCanary, podinfoMetadata } from './router.fixture.ts';
 import { SmiRouter } from './smi.ts';
+import { TraefikRouter } from './traefik.ts';
+import { KumaRouter } from './kuma.ts';
+import { ApisixRouter } from './apisix.ts';
+import { AppMeshV1beta2Router } from './appmesh-v1beta2.ts';
 
 const implemented: Readonly<Record<string, new (...args: never[]) => unknown>> = {
   kubernetes: NopRouter,
@@ -28,6 +32,10 @@ const implemented: Readonly<Record<string, new (...args: never[]) => unknown>> =
   gloo: GlooRouter,
   nginx: IngressRouter,
   skipper: SkipperRouter,
+  traefik: TraefikRouter,
+  kuma: KumaRouter,
+  apisix: ApisixRouter,
+  'appmesh:v1beta2': AppMeshV1beta2Router,
 };
 
 describe('routerFactory', () => {

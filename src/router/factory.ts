@@ -6,7 +6,7 @@
 import { meshProviders, type Canary, type MeshProvider, type TargetKind } from '../apis/flagger/v1beta1/types.ts';
 import type { TargetMetadata } from '../canary/target.ts';
 import type { Ctx } from '../core/context.ts';
-import { InvalidCanaryError, UnsupportedError } from '../core/errors.ts';
+import { InvalidCanaryError, OperatorError, UnsupportedError } from '../core/errors.ts';
 import type { KubeClient } from '../kube/port.ts';
 import type { ResourceType } from '../kube/objects.ts';
 import { Resources } from '../kube/resources.ts';
@@ -21,6 +21,10 @@ import { NopRouter } from './nop.ts';
 import type { Router, ServiceRouter } from './router.ts';
 import { SkipperRouter } from './skipper.ts';
 import { smiRouter } from './smi.ts';
+import { TraefikRouter } from './traefik.ts';
+import { KumaRouter } from './kuma.ts';
+import { ApisixRouter } from './apisix.ts';
+import { AppMeshV1beta2Router } from './appmesh-v1beta2.ts';
 import { CachedReader } from './util.ts';
 
 /** What the routers need from the operator. */
@@ -32,6 +36,8 @@ export interface RouterDeps {
   readonly ingressAnnotationsPrefix?: string;
   /** `-include-label-prefix`: labels copied onto Gloo Upstreams. */
   readonly includeLabelPrefix?: readonly string[];
+  /** The TargetController's `metadata` (selector label); App Mesh selects pods by it. */
+  readonly metadata?: (ctx: Ctx, canary: Canary) => TargetMetadata;
 }
 
 /** What the Service routers need: the cluster and the target's selector label and ports. */
@@ -45,6 +51,16 @@ interface Shared extends RouterDeps {
   readonly reader: CachedReader;
 }
 
+/** The target metadata of `d`; without it (a wiring error) every App Mesh tick fails with a clear error. */
+function metadataOf(d: Shared): (ctx: Ctx, canary: Canary) => TargetMetadata {
+  return (
+    d.metadata ??
+    (() => {
+      throw new OperatorError('App Mesh routers need the target metadata (RouterDeps.metadata)');
+    })
+  );
+}
+
 /** Marks a provider of the CRD enum that Fledge does not route yet. */
 const UNSUPPORTED = 'unsupported';
 
@@ -56,9 +72,15 @@ interface RouterEntry {
 }
 
 const meshRouters = {
-  apisix: UNSUPPORTED,
+  apisix: {
+    writes: [Resources.apisixRoute],
+    build: (d) => new ApisixRouter({ kube: d.kube, reader: d.reader }),
+  },
   appmesh: UNSUPPORTED,
-  'appmesh:v1beta2': UNSUPPORTED,
+  'appmesh:v1beta2': {
+    writes: [Resources.appMeshVirtualNode, Resources.appMeshVirtualRouter, Resources.appMeshVirtualService],
+    build: (d) => new AppMeshV1beta2Router({ kube: d.kube, reader: d.reader, metadata: metadataOf(d) }),
+  },
   contour: {
     writes: [Resources.httpProxy],
     build: (d) => new ContourRouter({ kube: d.kube, reader: d.reader, ingressClass: d.ingressClass }),
@@ -81,7 +103,10 @@ const meshRouters = {
   },
   knative: UNSUPPORTED,
   kubernetes: { writes: [], build: () => new NopRouter() },
-  kuma: UNSUPPORTED,
+  kuma: {
+    writes: [Resources.kumaTrafficRoute],
+    build: (d) => new KumaRouter({ kube: d.kube, reader: d.reader }),
+  },
   linkerd: {
     writes: [Resources.trafficSplitV1alpha1],
     build: smiRouter,
@@ -107,7 +132,10 @@ const meshRouters = {
     writes: [Resources.trafficSplitV1alpha3],
     build: smiRouter,
   },
-  traefik: UNSUPPORTED,
+  traefik: {
+    writes: [Resources.traefikService],
+    build: (d) => new TraefikRouter({ kube: d.kube, reader: d.reader }),
+  },
 } satisfies Record<MeshProvider, RouterEntry | typeof UNSUPPORTED>;
 
 /** The providers Fledge routes with, in the CRD's order: every list of them (flags, logs, docs) derives from this. */

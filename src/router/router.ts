@@ -33,6 +33,12 @@ export interface Router {
   getRoutes(ctx: Ctx, canary: Canary): Promise<Weights>;
   /** Reverts routing objects to their pre-operator state (spec.revertOnDeletion). */
   finalize(ctx: Ctx, canary: Canary): Promise<void>;
+  /**
+   * Deletes what garbage collection can't (cluster-scoped objects have no namespaced owner). The
+   * scheduler must call it on every deletion of the Canary, with or without revertOnDeletion, and so
+   * keep `finalizer.flagger.app` on every Canary whose router has it.
+   */
+  cleanup?(ctx: Ctx, canary: Canary): Promise<void>;
 }
 
 /** Manages the apex, `-primary` and `-canary` ClusterIP Services (Flagger's KubernetesRouter). */

@@ -190,6 +190,11 @@ export class CachedReader {
     this.#pending.set(id, { superseded, written, at: this.#now() });
   }
 
+  /** Forgets the writes to an object the router has just deleted, so that no read returns them. */
+  deleted(type: ResourceType, key: ObjectKey): void {
+    this.#pending.delete(this.#id(type, key));
+  }
+
   #id(type: ResourceType, key: ObjectKey): string {
     return `${type.apiVersion}/${type.kind}/${keyString(key)}`;
   }
