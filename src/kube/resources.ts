@@ -61,4 +61,16 @@ export const Resources = {
     plural: 'virtualservices',
     namespaced: true,
   },
+  appMeshV1beta1VirtualNode: {
+    apiVersion: 'appmesh.k8s.aws/v1beta1',
+    kind: 'VirtualNode',
+    plural: 'virtualnodes',
+    namespaced: true,
+  },
+  appMeshV1beta1VirtualService: {
+    apiVersion: 'appmesh.k8s.aws/v1beta1',
+    kind: 'VirtualService',
+    plural: 'virtualservices',
+    namespaced: true,
+  },
 } as const satisfies Record<string, ResourceType>;

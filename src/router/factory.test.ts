@@ -10,6 +10,7 @@ import { newCanary, podinfoMetadata } from './router.fixture.ts';
 import { TraefikRouter } from './traefik.ts';
 import { KumaRouter } from './kuma.ts';
 import { ApisixRouter } from './apisix.ts';
+import { AppMeshRouter } from './appmesh.ts';
 import { AppMeshV1beta2Router } from './appmesh-v1beta2.ts';
 
 const implemented: Readonly<Record<string, new (...args: never[]) => unknown>> = {
@@ -18,6 +19,7 @@ const implemented: Readonly<Record<string, new (...args: never[]) => unknown>> =
   traefik: TraefikRouter,
   kuma: KumaRouter,
   apisix: ApisixRouter,
+  appmesh: AppMeshRouter,
   'appmesh:v1beta2': AppMeshV1beta2Router,
 };
 
