@@ -26,10 +26,10 @@ import {
 } from '../apis/appmesh/v1beta2/types.ts';
 import type { TargetMetadata } from '../canary/target.ts';
 import type { Ctx } from '../core/context.ts';
-import { OperatorError } from '../core/errors.ts';
-import type { KubeObject, ResourceType } from '../kube/objects.ts';
+import type { KubeObject, ObjectKey } from '../kube/objects.ts';
 import { Resources } from '../kube/resources.ts';
 import {
+  APP_MESH_CAPABILITIES,
   ACCESS_LOG_PATH,
   AB_PRIORITY,
   DEFAULT_PRIORITY,
@@ -42,20 +42,11 @@ import {
   retryPolicy,
   routePrefix,
   timeoutMs,
+  twoTargetWeights,
 } from './appmesh.ts';
 import { canaryService } from './kubernetes-services.ts';
-import {
-  ALL_TO_PRIMARY,
-  applyIfChanged,
-  checkWeights,
-  namespaceOf,
-  type ObjectWriter,
-  ownedMetadata,
-  refuseUnsupported,
-} from './mesh-object.ts';
-import type { Router, RouterCapabilities, Weights } from './router.ts';
-
-const PROVIDER = 'appmesh:v1beta2';
+import { namespaceOf, type ObjectWriter, ownedMetadata, type Typed, WeightedObjectRouter } from './mesh-object.ts';
+import type { RouterCapabilities, Weights } from './router.ts';
 
 function backends(canary: Canary): Backend[] {
   return (canaryService(canary).backends ?? []).map((b) =>
@@ -160,93 +151,50 @@ export function buildVirtualService(canary: Canary, which: 'apex' | 'canary'): V
 
 /** The split of the first route of VirtualRouter `<apex>` (Flagger GetRoutes): both targets needed. */
 export function virtualRouterWeights(canary: Canary, obj: KubeObject): Weights | undefined {
-  const names = serviceNames(canary);
-  const weighted = firstRouteTargets(obj['spec'], 'httpRoute');
-  const primary = weighted.get(names.primary);
-  const canaryWeight = weighted.get(names.canary);
-  if (weighted.size !== 2 || primary === undefined || canaryWeight === undefined) return undefined;
-  if (primary === 0 && canaryWeight === 0) return undefined;
-  return { primary, canary: canaryWeight, mirrored: false };
+  return twoTargetWeights(canary, firstRouteTargets(obj['spec'], 'httpRoute'));
 }
 
-/** Options of {@link AppMeshV1beta2Router}. */
+/** Options of the App Mesh routers. */
 export interface AppMeshRouterOptions extends ObjectWriter {
   /** The target's selector label, which the VirtualNodes select pods by. */
   readonly metadata: (ctx: Ctx, canary: Canary) => TargetMetadata;
 }
 
 /** Splits traffic with App Mesh v1beta2 VirtualNodes, VirtualRouters and VirtualServices. */
-export class AppMeshV1beta2Router implements Router {
-  readonly capabilities: RouterCapabilities = {
-    weights: true,
-    abTesting: true,
-    mirroring: false,
-    sessionAffinity: false,
-  };
-  readonly #o: AppMeshRouterOptions;
+export class AppMeshV1beta2Router extends WeightedObjectRouter {
+  override readonly capabilities: RouterCapabilities = APP_MESH_CAPABILITIES;
+  protected readonly provider = 'appmesh:v1beta2';
+  protected readonly type = Resources.appMeshVirtualRouter;
+  protected override readonly ignoreSpec = CONTROLLER_FIELDS;
+  readonly #metadata: AppMeshRouterOptions['metadata'];
 
   constructor(o: AppMeshRouterOptions) {
-    this.#o = o;
+    super(o);
+    this.#metadata = o.metadata;
   }
 
-  /** Creates or updates the six objects; the apex router keeps the weights it carries. */
-  async reconcile(ctx: Ctx, canary: Canary): Promise<void> {
-    refuseUnsupported(canary, PROVIDER, this.capabilities);
-    const meta = this.#o.metadata(ctx, canary);
-    const apexRouter = await this.#get(ctx, canary, Resources.appMeshVirtualRouter, 'apex');
-    const weights = (apexRouter && virtualRouterWeights(canary, apexRouter)) ?? ALL_TO_PRIMARY;
-    // Built first, so an invalid spec writes nothing.
-    const desired: [ResourceType, KubeObject][] = [
-      [Resources.appMeshVirtualNode, buildVirtualNode(canary, meta, 'primary')],
-      [Resources.appMeshVirtualNode, buildVirtualNode(canary, meta, 'canary')],
-      [Resources.appMeshVirtualRouter, buildVirtualRouter(canary, 'apex', weights)],
-      [Resources.appMeshVirtualService, buildVirtualService(canary, 'apex')],
-      [
-        Resources.appMeshVirtualRouter,
-        buildVirtualRouter(canary, 'canary', { primary: 0, canary: 100, mirrored: false }),
-      ],
-      [Resources.appMeshVirtualService, buildVirtualService(canary, 'canary')],
+  protected key(canary: Canary): ObjectKey {
+    return { namespace: namespaceOf(canary), name: serviceNames(canary).apex };
+  }
+
+  protected weightsOf(canary: Canary, obj: KubeObject): Weights | undefined {
+    return virtualRouterWeights(canary, obj);
+  }
+
+  protected desired(_ctx: Ctx, canary: Canary, weights: Weights): Promise<KubeObject> {
+    return Promise.resolve(buildVirtualRouter(canary, 'apex', weights));
+  }
+
+  /** The nodes, the canary's router and both virtual services. */
+  protected override companions(ctx: Ctx, canary: Canary): Typed[] {
+    const meta = this.#metadata(ctx, canary);
+    const toCanary = { primary: 0, canary: 100, mirrored: false };
+    return [
+      { type: Resources.appMeshVirtualNode, obj: buildVirtualNode(canary, meta, 'primary') },
+      { type: Resources.appMeshVirtualNode, obj: buildVirtualNode(canary, meta, 'canary') },
+      { type: Resources.appMeshVirtualService, obj: buildVirtualService(canary, 'apex') },
+      { type: Resources.appMeshVirtualRouter, obj: buildVirtualRouter(canary, 'canary', toCanary) },
+      { type: Resources.appMeshVirtualService, obj: buildVirtualService(canary, 'canary') },
     ];
-    for (const [type, obj] of desired) {
-      const existing = await this.#o.reader.get(ctx, type, { namespace: namespaceOf(canary), name: obj.metadata.name });
-      await applyIfChanged(ctx, this.#o, type, { existing, desired: obj, ignoreSpec: CONTROLLER_FIELDS });
-    }
-  }
-
-  async setRoutes(ctx: Ctx, canary: Canary, weights: Weights): Promise<void> {
-    refuseUnsupported(canary, PROVIDER, this.capabilities);
-    const name = serviceNames(canary).apex;
-    checkWeights(`VirtualRouter ${name}`, weights);
-    const existing = await this.#get(ctx, canary, Resources.appMeshVirtualRouter, 'apex');
-    if (existing === undefined) throw new OperatorError(`VirtualRouter ${namespaceOf(canary)}/${name} not found`);
-    const desired = buildVirtualRouter(canary, 'apex', weights);
-    await applyIfChanged(ctx, this.#o, Resources.appMeshVirtualRouter, {
-      existing,
-      desired,
-      weights,
-      ignoreSpec: CONTROLLER_FIELDS,
-    });
-  }
-
-  async getRoutes(ctx: Ctx, canary: Canary): Promise<Weights> {
-    const names = serviceNames(canary);
-    const existing = await this.#get(ctx, canary, Resources.appMeshVirtualRouter, 'apex');
-    if (existing === undefined) throw new OperatorError(`VirtualRouter ${namespaceOf(canary)}/${names.apex} not found`);
-    const weights = virtualRouterWeights(canary, existing);
-    if (weights === undefined) {
-      throw new OperatorError(
-        `VirtualRouter ${names.apex} does not contain routes for ${names.primary} and ${names.canary}`,
-      );
-    }
-    return weights;
-  }
-
-  /** Nothing to revert: the objects are garbage-collected with the Canary (as Flagger). */
-  finalize(_ctx: Ctx, _canary: Canary): Promise<void> {
-    return Promise.resolve();
-  }
-
-  #get(ctx: Ctx, canary: Canary, type: ResourceType, which: 'apex' | 'canary'): Promise<KubeObject | undefined> {
-    return this.#o.reader.get(ctx, type, { namespace: namespaceOf(canary), name: serviceNames(canary)[which] });
   }
 }

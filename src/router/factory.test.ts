@@ -16,6 +16,7 @@ import { SmiRouter } from './smi.ts';
 import { TraefikRouter } from './traefik.ts';
 import { KumaRouter } from './kuma.ts';
 import { ApisixRouter } from './apisix.ts';
+import { AppMeshRouter } from './appmesh.ts';
 import { AppMeshV1beta2Router } from './appmesh-v1beta2.ts';
 
 const implemented: Readonly<Record<string, new (...args: never[]) => unknown>> = {
@@ -35,6 +36,7 @@ const implemented: Readonly<Record<string, new (...args: never[]) => unknown>> =
   traefik: TraefikRouter,
   kuma: KumaRouter,
   apisix: ApisixRouter,
+  appmesh: AppMeshRouter,
   'appmesh:v1beta2': AppMeshV1beta2Router,
 };
 

@@ -24,6 +24,7 @@ import { smiRouter } from './smi.ts';
 import { TraefikRouter } from './traefik.ts';
 import { KumaRouter } from './kuma.ts';
 import { ApisixRouter } from './apisix.ts';
+import { AppMeshRouter } from './appmesh.ts';
 import { AppMeshV1beta2Router } from './appmesh-v1beta2.ts';
 import { CachedReader } from './util.ts';
 
@@ -76,7 +77,10 @@ const meshRouters = {
     writes: [Resources.apisixRoute],
     build: (d) => new ApisixRouter({ kube: d.kube, reader: d.reader }),
   },
-  appmesh: UNSUPPORTED,
+  appmesh: {
+    writes: [Resources.appMeshV1beta1VirtualNode, Resources.appMeshV1beta1VirtualService],
+    build: (d) => new AppMeshRouter({ kube: d.kube, reader: d.reader }),
+  },
   'appmesh:v1beta2': {
     writes: [Resources.appMeshVirtualNode, Resources.appMeshVirtualRouter, Resources.appMeshVirtualService],
     build: (d) => new AppMeshV1beta2Router({ kube: d.kube, reader: d.reader, metadata: metadataOf(d) }),

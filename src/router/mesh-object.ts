@@ -121,10 +121,17 @@ export function fromPrimaryWeight(primary: number): Weights {
   return { primary, canary: 100 - primary, mirrored: false };
 }
 
+/** An object a router writes, with its resource type. */
+export interface Typed {
+  readonly type: ResourceType;
+  readonly obj: KubeObject;
+}
+
 /**
- * A router whose routing is one object carrying the primary/canary weights (traefik, kuma,
- * apisix): weights only, as in Flagger's matrix. Subclasses say where the object is, how to build
- * it and how to read its weights back.
+ * A router whose routing is one object carrying the primary/canary weights (traefik, kuma, apisix,
+ * App Mesh's router), plus optional companion objects without weights (App Mesh's nodes). Subclasses
+ * say where the weighted object is, how to build it and how to read its weights back. Weights only
+ * unless a subclass says otherwise.
  */
 export abstract class WeightedObjectRouter implements Router {
   readonly capabilities: RouterCapabilities = {
@@ -136,29 +143,45 @@ export abstract class WeightedObjectRouter implements Router {
   protected readonly w: ObjectWriter;
   protected abstract readonly provider: string;
   protected abstract readonly type: ResourceType;
+  /** `spec` fields other controllers fill in, left out of every comparison. */
+  protected readonly ignoreSpec: readonly string[] = [];
 
   constructor(w: ObjectWriter) {
     this.w = w;
   }
 
-  /** Where the routing object is. */
+  /** Where the weighted object is. */
   protected abstract key(canary: Canary): ObjectKey;
   /** The split `obj` carries, or undefined when it carries none for this canary. */
   protected abstract weightsOf(canary: Canary, obj: KubeObject): Weights | undefined;
-  /** The object Fledge wants at `weights`. */
+  /** The weighted object Fledge wants at `weights`. */
   protected abstract desired(ctx: Ctx, canary: Canary, weights: Weights): Promise<KubeObject>;
+  /** The other objects reconcile writes (none by default). */
+  protected companions(_ctx: Ctx, _canary: Canary): Typed[] {
+    return [];
+  }
 
-  /** The current routing object (through the cache). */
+  /** The current weighted object (through the cache). */
   protected read(ctx: Ctx, canary: Canary): Promise<KubeObject | undefined> {
     return this.w.reader.get(ctx, this.type, this.key(canary));
   }
 
-  /** Creates the object (all traffic to the primary) or updates it, keeping the weights it carries. */
+  /**
+   * Creates the objects (all traffic to the primary) or updates them, keeping the weights the
+   * weighted object carries. Everything is built before the first write, so an invalid spec writes
+   * nothing.
+   */
   async reconcile(ctx: Ctx, canary: Canary): Promise<void> {
     refuseUnsupported(canary, this.provider, this.capabilities);
     const existing = await this.read(ctx, canary);
     const weights = (existing && this.weightsOf(canary, existing)) ?? ALL_TO_PRIMARY;
-    await this.#apply(ctx, canary, existing, weights);
+    const desired = await this.desired(ctx, canary, weights);
+    for (const { type, obj } of this.companions(ctx, canary)) {
+      const { name, namespace } = obj.metadata;
+      const current = await this.w.reader.get(ctx, type, namespace === undefined ? { name } : { name, namespace });
+      await applyIfChanged(ctx, this.w, type, { existing: current, desired: obj, ignoreSpec: this.ignoreSpec });
+    }
+    await this.#apply(ctx, existing, desired, weights);
   }
 
   async setRoutes(ctx: Ctx, canary: Canary, weights: Weights): Promise<void> {
@@ -166,7 +189,7 @@ export abstract class WeightedObjectRouter implements Router {
     checkWeights(this.#describe(canary), weights);
     const existing = await this.read(ctx, canary);
     if (existing === undefined) throw new OperatorError(`${this.#describe(canary)} not found`);
-    await this.#apply(ctx, canary, existing, weights);
+    await this.#apply(ctx, existing, await this.desired(ctx, canary, weights), weights);
   }
 
   /** The weights of the cached object; a retriable OperatorError when it is missing or has none. */
@@ -181,7 +204,7 @@ export abstract class WeightedObjectRouter implements Router {
     return weights;
   }
 
-  /** Nothing to revert: a namespaced object is garbage-collected with the Canary (as Flagger). */
+  /** Nothing to revert: namespaced objects are garbage-collected with the Canary (as Flagger). */
   finalize(_ctx: Ctx, _canary: Canary): Promise<void> {
     return Promise.resolve();
   }
@@ -190,8 +213,7 @@ export abstract class WeightedObjectRouter implements Router {
     return `${this.type.kind} ${keyString(this.key(canary))}`;
   }
 
-  async #apply(ctx: Ctx, canary: Canary, existing: KubeObject | undefined, weights: Weights): Promise<void> {
-    const desired = await this.desired(ctx, canary, weights);
-    await applyIfChanged(ctx, this.w, this.type, { existing, desired, weights });
+  async #apply(ctx: Ctx, existing: KubeObject | undefined, desired: KubeObject, weights: Weights): Promise<void> {
+    await applyIfChanged(ctx, this.w, this.type, { existing, desired, weights, ignoreSpec: this.ignoreSpec });
   }
 }

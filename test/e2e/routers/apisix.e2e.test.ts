@@ -1,11 +1,12 @@
 // Provider apisix against the real ApisixRoute CRD: the canary copy of the user's route, every weight
 // step of a promotion (the user's route untouched), and a rollback from a non-zero weight.
 import { describe, expect, it } from 'vitest';
+import { Resources } from '../../../src/kube/resources.ts';
 import { startOperator } from '../lib/operator.ts';
 import { startWebhookServer } from '../lib/webhook.ts';
 import { applyAll, canary, podinfo, waitForPhase, type CanaryOptions } from '../lib/workload.ts';
 import { createTestNamespace, kubectlJson } from '../support/index.ts';
-import { hookedAnalysis, promoteWatchingWeights, rollBackFromTraffic, type Split } from './weighted.ts';
+import { hookedAnalysis, promoteWatchingWeights, rollBackFromTraffic, type RoutingObject } from './weighted.ts';
 
 interface ApisixRoute {
   metadata: { labels?: Record<string, string>; ownerReferences?: { kind: string }[] };
@@ -33,10 +34,16 @@ function userRoute(ns: string): object {
 const get = (ns: string, name: string): Promise<ApisixRoute> =>
   kubectlJson<ApisixRoute>(['get', 'apisixroute', name], { namespace: ns });
 
-async function split(ns: string): Promise<Split> {
-  const backends = (await get(ns, 'podinfo-podinfo-canary')).spec.http[0]?.backends ?? [];
-  const weight = (name: string): number => backends.find((b) => b.serviceName === name)?.weight ?? -1;
-  return { primary: weight('podinfo-primary'), canary: weight('podinfo-canary') };
+function routing(ns: string): RoutingObject {
+  return {
+    type: Resources.apisixRoute,
+    key: { namespace: ns, name: 'podinfo-podinfo-canary' },
+    split: (obj) => {
+      const backends = (obj as unknown as ApisixRoute).spec.http[0]?.backends ?? [];
+      const weight = (name: string): number => backends.find((b) => b.serviceName === name)?.weight ?? -1;
+      return { primary: weight('podinfo-primary'), canary: weight('podinfo-canary') };
+    },
+  };
 }
 
 async function setUp(prefix: string, o: CanaryOptions = {}): Promise<string> {
@@ -67,13 +74,13 @@ describe('apisix router', () => {
         },
       ],
     });
-    expect(await promoteWatchingWeights(ns, () => split(ns))).toEqual([20, 40, 60]);
+    expect(await promoteWatchingWeights(ns, routing(ns))).toEqual([20, 40, 60]);
     expect((await get(ns, 'podinfo')).spec).toEqual((userRoute(ns) as { spec: unknown }).spec);
   });
 
   it('rolls back to the primary when the checks fail', async () => {
     const hooks = await startWebhookServer();
     const ns = await setUp('apisix-rb', { analysis: hookedAnalysis(hooks) });
-    await rollBackFromTraffic(ns, hooks, () => split(ns));
+    await rollBackFromTraffic(ns, hooks, routing(ns));
   });
 });

@@ -2,11 +2,18 @@
 // writes, every weight step of a promotion, a rollback, and A/B by headers. (`appmesh`, the v1beta1
 // API, has no CRD in the test cluster: App Mesh's controller no longer serves it.)
 import { describe, expect, it } from 'vitest';
+import { Resources } from '../../../src/kube/resources.ts';
 import { startOperator } from '../lib/operator.ts';
 import { startWebhookServer } from '../lib/webhook.ts';
 import { IMAGE_V2, applyAll, canary, podinfo, setImage, waitForPhase, type CanaryOptions } from '../lib/workload.ts';
 import { createTestNamespace, kubectlJson, waitFor } from '../support/index.ts';
-import { hookedAnalysis, promoteWatchingWeights, rollBackFromTraffic, type Split } from './weighted.ts';
+import {
+  hookedAnalysis,
+  promoteWatchingWeights,
+  rollBackFromTraffic,
+  type RoutingObject,
+  type Split,
+} from './weighted.ts';
 
 const PROVIDER = 'appmesh:v1beta2';
 
@@ -22,11 +29,18 @@ interface Route {
 const spec = <T>(ns: string, kind: string, name: string): Promise<T> =>
   kubectlJson<{ spec: T }>(['get', `${kind}.appmesh.k8s.aws`, name], { namespace: ns }).then((o) => o.spec);
 
-async function split(ns: string): Promise<Split> {
-  const targets = (await spec<{ routes: Route[] }>(ns, 'virtualrouter', 'podinfo')).routes[0]?.httpRoute.action
-    .weightedTargets;
+function splitOf(routes: readonly Route[]): Split {
+  const targets = routes[0]?.httpRoute.action.weightedTargets;
   const weight = (name: string): number => targets?.find((t) => t.virtualNodeRef.name === name)?.weight ?? -1;
   return { primary: weight('podinfo-primary'), canary: weight('podinfo-canary') };
+}
+
+function routing(ns: string): RoutingObject {
+  return {
+    type: Resources.appMeshVirtualRouter,
+    key: { namespace: ns, name: 'podinfo' },
+    split: (obj) => splitOf((obj['spec'] as { routes: Route[] }).routes),
+  };
 }
 
 async function setUp(prefix: string, o: CanaryOptions = {}): Promise<string> {
@@ -67,13 +81,13 @@ describe('appmesh:v1beta2 router', () => {
         provider: { virtualRouter: { virtualRouterRef: { name } } },
       });
     }
-    expect(await promoteWatchingWeights(ns, () => split(ns))).toEqual([20, 40, 60]);
+    expect(await promoteWatchingWeights(ns, routing(ns))).toEqual([20, 40, 60]);
   });
 
   it('rolls back to the primary when the checks fail', async () => {
     const hooks = await startWebhookServer();
     const ns = await setUp('appmesh-rb', { analysis: hookedAnalysis(hooks) });
-    await rollBackFromTraffic(ns, hooks, () => split(ns));
+    await rollBackFromTraffic(ns, hooks, routing(ns));
   });
 
   it('A/B: requests with the header go to the canary, all others stay on the primary', async () => {
@@ -100,6 +114,9 @@ describe('appmesh:v1beta2 router', () => {
       { virtualNodeRef: { name: 'podinfo-primary' }, weight: 100 },
     ]);
     await waitForPhase(ns, 'Succeeded', { timeoutMs: 60_000 });
-    expect(await split(ns)).toEqual({ primary: 100, canary: 0 });
+    expect(splitOf((await spec<{ routes: Route[] }>(ns, 'virtualrouter', 'podinfo')).routes)).toEqual({
+      primary: 100,
+      canary: 0,
+    });
   });
 });

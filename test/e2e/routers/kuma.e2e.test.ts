@@ -3,11 +3,12 @@
 // garbage collection can't. TrafficRoutes are cluster-scoped: each test names its apex after its
 // namespace so that parallel tests never share one.
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { Resources } from '../../../src/kube/resources.ts';
 import { startOperator } from '../lib/operator.ts';
 import { startWebhookServer } from '../lib/webhook.ts';
 import { applyAll, canary, podinfo, waitForPhase, type CanaryOptions } from '../lib/workload.ts';
 import { createTestNamespace, kubectl, kubectlJson, waitFor } from '../support/index.ts';
-import { hookedAnalysis, promoteWatchingWeights, rollBackFromTraffic, type Split } from './weighted.ts';
+import { hookedAnalysis, promoteWatchingWeights, rollBackFromTraffic, type RoutingObject } from './weighted.ts';
 
 interface TrafficRoute {
   mesh: string;
@@ -17,11 +18,17 @@ interface TrafficRoute {
 
 const route = (apex: string): Promise<TrafficRoute> => kubectlJson<TrafficRoute>(['get', 'trafficroute', apex]);
 
-async function split(ns: string): Promise<Split> {
-  const weight = (side: string): number =>
-    splits.find((s) => s.destination['kuma.io/service'] === `${ns}-${side}_${ns}_svc_9898`)?.weight ?? -1;
-  const splits = (await route(ns)).spec.conf.split;
-  return { primary: weight('primary'), canary: weight('canary') };
+function routing(ns: string): RoutingObject {
+  return {
+    type: Resources.kumaTrafficRoute,
+    key: { name: ns },
+    split: (obj) => {
+      const splits = (obj as unknown as TrafficRoute).spec.conf.split;
+      const weight = (side: string): number =>
+        splits.find((s) => s.destination['kuma.io/service'] === `${ns}-${side}_${ns}_svc_9898`)?.weight ?? -1;
+      return { primary: weight('primary'), canary: weight('canary') };
+    },
+  };
 }
 
 /** A namespace with podinfo and a kuma Canary whose apex is the namespace's name; the operator runs. */
@@ -55,13 +62,13 @@ describe('kuma router', () => {
         ],
       },
     });
-    expect(await promoteWatchingWeights(ns, () => split(ns))).toEqual([20, 40, 60]);
+    expect(await promoteWatchingWeights(ns, routing(ns))).toEqual([20, 40, 60]);
   });
 
   it('rolls back to the primary when the checks fail', async () => {
     const hooks = await startWebhookServer();
     const ns = await setUp('kuma-rb', { analysis: hookedAnalysis(hooks) });
-    await rollBackFromTraffic(ns, hooks, () => split(ns));
+    await rollBackFromTraffic(ns, hooks, routing(ns));
   });
 
   it('revertOnDeletion: deleting the Canary deletes the cluster-scoped TrafficRoute', async () => {

@@ -1,11 +1,12 @@
 // Provider traefik against the real TraefikService CRD: the object Flagger writes, every weight step
 // of a promotion, and a rollback from a non-zero weight.
 import { describe, expect, it } from 'vitest';
+import { Resources } from '../../../src/kube/resources.ts';
 import { startOperator } from '../lib/operator.ts';
 import { startWebhookServer } from '../lib/webhook.ts';
 import { applyAll, canary, podinfo, waitForPhase } from '../lib/workload.ts';
 import { createTestNamespace, kubectlJson } from '../support/index.ts';
-import { hookedAnalysis, promoteWatchingWeights, rollBackFromTraffic, type Split } from './weighted.ts';
+import { hookedAnalysis, promoteWatchingWeights, rollBackFromTraffic, type RoutingObject } from './weighted.ts';
 
 interface TraefikService {
   metadata: { ownerReferences?: { kind: string; name: string }[] };
@@ -15,10 +16,16 @@ interface TraefikService {
 const traefikService = (ns: string): Promise<TraefikService> =>
   kubectlJson<TraefikService>(['get', 'traefikservice', 'podinfo'], { namespace: ns });
 
-async function split(ns: string): Promise<Split> {
-  const services = (await traefikService(ns)).spec.weighted.services;
-  const primary = services.find((s) => s.name === 'podinfo-primary')?.weight ?? -1;
-  return { primary, canary: services.find((s) => s.name === 'podinfo-canary')?.weight ?? 0 };
+function routing(ns: string): RoutingObject {
+  return {
+    type: Resources.traefikService,
+    key: { namespace: ns, name: 'podinfo' },
+    split: (obj) => {
+      const services = (obj as unknown as TraefikService).spec.weighted.services;
+      const primary = services.find((s) => s.name === 'podinfo-primary')?.weight ?? -1;
+      return { primary, canary: services.find((s) => s.name === 'podinfo-canary')?.weight ?? 0 };
+    },
+  };
 }
 
 describe('traefik router', () => {
@@ -34,7 +41,7 @@ describe('traefik router', () => {
     });
     expect(ts.metadata.ownerReferences).toEqual([expect.objectContaining({ kind: 'Canary', name: 'podinfo' })]);
 
-    expect(await promoteWatchingWeights(ns, () => split(ns))).toEqual([20, 40, 60]);
+    expect(await promoteWatchingWeights(ns, routing(ns))).toEqual([20, 40, 60]);
     // The canary entry is gone again at 0 %.
     expect((await traefikService(ns)).spec.weighted.services.map((s) => s.name)).toEqual(['podinfo-primary']);
   });
@@ -45,6 +52,6 @@ describe('traefik router', () => {
     await applyAll([...podinfo(ns), canary(ns, { provider: 'traefik', analysis: hookedAnalysis(hooks) })], ns);
     await startOperator({ namespace: ns, provider: 'traefik' });
     await waitForPhase(ns, 'Initialized');
-    await rollBackFromTraffic(ns, hooks, () => split(ns));
+    await rollBackFromTraffic(ns, hooks, routing(ns));
   });
 });

@@ -3,7 +3,7 @@
  * VirtualService that Fledge writes (cf. Flagger pkg/apis/appmesh/v1beta2). `meshRef` and `awsName`
  * are set by the App Mesh controller's webhook and never by Fledge.
  */
-import type { ObjectMeta } from '../../../kube/objects.ts';
+import type { AppMeshObject } from '../object.ts';
 
 export const API_VERSION = 'appmesh.k8s.aws/v1beta2';
 /** Fields the App Mesh controller fills in; Fledge neither writes nor compares them. */
@@ -82,14 +82,6 @@ export interface VirtualServiceSpec {
   readonly provider: { readonly virtualRouter: { readonly virtualRouterRef: { readonly name: string } } };
 }
 
-interface Object<K extends string, S> {
-  readonly apiVersion: typeof API_VERSION;
-  readonly kind: K;
-  readonly metadata: ObjectMeta;
-  readonly spec: S;
-  readonly [field: string]: unknown;
-}
-
-export type VirtualNode = Object<'VirtualNode', VirtualNodeSpec>;
-export type VirtualRouter = Object<'VirtualRouter', VirtualRouterSpec>;
-export type VirtualService = Object<'VirtualService', VirtualServiceSpec>;
+export type VirtualNode = AppMeshObject<typeof API_VERSION, 'VirtualNode', VirtualNodeSpec>;
+export type VirtualRouter = AppMeshObject<typeof API_VERSION, 'VirtualRouter', VirtualRouterSpec>;
+export type VirtualService = AppMeshObject<typeof API_VERSION, 'VirtualService', VirtualServiceSpec>;

@@ -58,16 +58,16 @@ const gatewayApi: readonly RoutingField[] = [
   'analysis.mirror',
 ];
 const smi: ProviderFields = { uses: ['service.hosts', 'service.gateways'] };
-const appMesh: ProviderFields = {
-  uses: [
-    'service.meshName',
-    'service.backends',
-    'service.match',
-    'service.retries',
-    'service.timeout',
-    'analysis.match',
-  ],
-};
+// App Mesh v1beta2 picks the mesh by namespace selector: only v1beta1 writes service.meshName.
+// service.hosts, service.timeout and service.retries also become the gateway annotations.
+const appMeshV1beta2: readonly RoutingField[] = [
+  'service.backends',
+  'service.hosts',
+  'service.match',
+  'service.retries',
+  'service.timeout',
+  'analysis.match',
+];
 
 /**
  * Per provider, what its router uses (Flagger's routers for the providers Fledge does not
@@ -75,8 +75,8 @@ const appMesh: ProviderFields = {
  */
 export const providerFields = {
   apisix: { uses: ['routeRef'] },
-  appmesh: appMesh,
-  'appmesh:v1beta2': appMesh,
+  appmesh: { uses: ['service.meshName', ...appMeshV1beta2] },
+  'appmesh:v1beta2': { uses: appMeshV1beta2 },
   contour: { uses: ['service.match', 'service.retries', 'service.timeout', 'analysis.match'] },
   'gatewayapi:v1': {
     uses: [...gatewayApi, 'service.mirror', 'service.timeout', 'service.backendTimeout', 'analysis.sessionAffinity'],
