@@ -114,7 +114,16 @@ describe('adopting canaries from Flagger', () => {
 
     // ---- Fledge ----
     await startOperator({ namespace: ns });
+    // Sampled from the start: the analysis Flagger left may finish while the idle canaries are checked.
     const midwaySeen: number[] = [];
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        const s = await status(ns, MIDWAY);
+        if (s.phase === 'Progressing') midwaySeen.push(s.iterations ?? 0);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    })();
     const adopted: Record<string, Status> = {};
     for (const name of [IDLE, PROMOTED]) {
       adopted[name] = await waitForStatus(ns, name, (s) => s.lastTrackedRevision !== undefined, 'adopted by Fledge');
@@ -144,11 +153,12 @@ describe('adopting canaries from Flagger', () => {
     const done = await waitFor(
       async () => {
         const s = await status(ns, MIDWAY);
-        if (s.phase === 'Progressing') midwaySeen.push(s.iterations ?? 0);
         return s.phase === 'Succeeded' ? s : undefined;
       },
       { describe: 'midway promoted by Fledge', timeoutMs: 90_000, intervalMs: 200 },
     );
+    sampling = false;
+    await sampler;
     expect(done.lastTrackedRevision).toBeDefined();
     expect(midwaySeen.length).toBeGreaterThan(0);
     expect(Math.min(...midwaySeen)).toBeGreaterThanOrEqual(left.iterations ?? 0);

@@ -101,7 +101,7 @@ export function ingressRouterScenarios(p: IngressProvider): void {
   describe(`${p.provider} router`, () => {
     it('initializes the routing objects, steps the weights 20 → 40 → 60 and promotes', async () => {
       const ns = await createTestNamespace(p.provider);
-      const operator = await setUp(p, ns, { interval: '1s' });
+      const operator = await setUp(p, ns, { interval: '3s' });
       expect(await p.weights(ns)).toEqual({ primary: 100, canary: 0 });
       await p.initialized?.(ns);
       // Idle ticks write nothing (an unchanged apply would not even bump resourceVersion, so count the writes logged).

@@ -50,7 +50,8 @@ export interface RouterScenario {
 }
 
 /** Analysis of the progressive scenarios: 1 s ticks, 3 steps. */
-const STEPS = { interval: '1s', threshold: 2, stepWeight: 20, maxWeight: 60 };
+// 3 s steps: the weights are sampled with kubectl, which can take a second on a busy machine.
+const STEPS = { interval: '3s', threshold: 2, stepWeight: 20, maxWeight: 60 };
 
 /** Extra Canary fields of one scenario. */
 interface StartOptions {

@@ -93,7 +93,7 @@ export function routerScenario(s: Scenario): void {
 
   part('promote')('promotes through every weight step, observed on the routing object', async () => {
     // 2 s steps: two kubectl calls per sample must fit in one step on a loaded machine.
-    const ns = await start(s, 'promote', { analysis: { interval: '2s' } });
+    const ns = await start(s, 'promote', { analysis: { interval: '3s' } });
     await waitForPhase(ns, 'Initialized');
     await setImage(ns, IMAGE_V2);
     const seen: number[] = [];
